@@ -1,0 +1,114 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * ECCSI (RFC 6507) as profiled by RFC 6509: NIST P-256, SHA-256, N = 32.
+ *
+ * Encodings: scalars (KSAK, SSK, v, j, r, s) are 32-octet big-endian; points
+ * (KPAK, PVT) are 0x04 || x || y (65 octets); a signature is r || s || PVT
+ * (129 octets). An identifier is an octet string (in MCX the 32-octet UID).
+ */
+#ifndef MCSEC_ECCSI_H
+#define MCSEC_ECCSI_H
+
+#include "mcsec/common.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define MCSEC_ECCSI_SCALAR_BYTES 32
+#define MCSEC_ECCSI_POINT_BYTES 65
+#define MCSEC_ECCSI_KSAK_BYTES MCSEC_ECCSI_SCALAR_BYTES
+#define MCSEC_ECCSI_KPAK_BYTES MCSEC_ECCSI_POINT_BYTES
+#define MCSEC_ECCSI_SSK_BYTES MCSEC_ECCSI_SCALAR_BYTES
+#define MCSEC_ECCSI_PVT_BYTES MCSEC_ECCSI_POINT_BYTES
+#define MCSEC_ECCSI_HASH_BYTES 32
+#define MCSEC_ECCSI_SIG_BYTES (2 * MCSEC_ECCSI_SCALAR_BYTES + MCSEC_ECCSI_POINT_BYTES)
+#define MCSEC_ECCSI_ID_MAX_BYTES 1024
+
+/*
+ * KMS key pair (RFC 6507 §4.2): random KSAK in [1, q), KPAK = [KSAK]G.
+ * Returns: MCSEC_OK, MCSEC_ERR_RANDOM, MCSEC_ERR_CRYPTO. Out: zeroed on failure.
+ */
+MCSEC_API MCSEC_MUST_CHECK mcsec_err mcsec_eccsi_keygen(uint8_t ksak[MCSEC_ECCSI_KSAK_BYTES],
+                                                       uint8_t kpak[MCSEC_ECCSI_KPAK_BYTES]);
+
+/*
+ * SSK/PVT issuance (RFC 6507 §5.1.1) with a caller-chosen v:
+ * PVT = [v]G, HS = SHA-256(G || KPAK || ID || PVT), SSK = KSAK + HS*v mod q.
+ * Returns: MCSEC_OK; MCSEC_ERR_RETRY when HS = 0 or SSK = 0 mod q (the RFC's
+ *          "choose another v"); MCSEC_ERR_RANGE for v or KSAK out of [1, q);
+ *          MCSEC_ERR_KEY_INVALID if KPAK != [KSAK]G.
+ * Out: ssk, pvt, zeroed on failure. Constant time in ksak and v.
+ */
+MCSEC_API MCSEC_MUST_CHECK mcsec_err mcsec_eccsi_issue_with_v(uint8_t ssk[MCSEC_ECCSI_SSK_BYTES],
+                                                             uint8_t pvt[MCSEC_ECCSI_PVT_BYTES],
+                                                             const uint8_t ksak[MCSEC_ECCSI_KSAK_BYTES],
+                                                             const uint8_t kpak[MCSEC_ECCSI_KPAK_BYTES],
+                                                             const uint8_t *id, size_t id_len,
+                                                             const uint8_t v[MCSEC_ECCSI_SCALAR_BYTES]);
+
+/*
+ * Deterministic SSK/PVT issuance: v comes from an RFC 6979-style HMAC-DRBG
+ * keyed with KSAK and seeded with SHA-256 of the identifier, and the RFC
+ * 6507 retry rule draws the next v. The same (KSAK, ID) always yields the
+ * same key pair, so any KMS node can issue or pre-issue it.
+ * Returns: as mcsec_eccsi_issue_with_v, without MCSEC_ERR_RETRY.
+ */
+MCSEC_API MCSEC_MUST_CHECK mcsec_err mcsec_eccsi_issue(uint8_t ssk[MCSEC_ECCSI_SSK_BYTES],
+                                                      uint8_t pvt[MCSEC_ECCSI_PVT_BYTES],
+                                                      const uint8_t ksak[MCSEC_ECCSI_KSAK_BYTES],
+                                                      const uint8_t kpak[MCSEC_ECCSI_KPAK_BYTES],
+                                                      const uint8_t *id, size_t id_len);
+
+/*
+ * SSK/PVT validation (RFC 6507 §5.1.2): PVT on the curve and
+ * [SSK]G == KPAK + [HS]PVT.
+ * Returns: MCSEC_OK, MCSEC_ERR_KEY_INVALID, MCSEC_ERR_NOT_ON_CURVE,
+ *          MCSEC_ERR_ENCODING, MCSEC_ERR_RANGE.
+ */
+MCSEC_API MCSEC_MUST_CHECK mcsec_err mcsec_eccsi_validate(const uint8_t kpak[MCSEC_ECCSI_KPAK_BYTES],
+                                                         const uint8_t *id, size_t id_len,
+                                                         const uint8_t ssk[MCSEC_ECCSI_SSK_BYTES],
+                                                         const uint8_t pvt[MCSEC_ECCSI_PVT_BYTES]);
+
+/*
+ * Signing (RFC 6507 §5.2.1) with a fresh random j.
+ * Returns: MCSEC_OK, MCSEC_ERR_RANDOM, MCSEC_ERR_KEY_INVALID (SSK/PVT do not
+ *          validate against KPAK and ID: a signer refuses to use bad keys).
+ * Out: sig = r || s || PVT, zeroed on failure. Constant time in ssk and j.
+ */
+MCSEC_API MCSEC_MUST_CHECK mcsec_err mcsec_eccsi_sign(uint8_t sig[MCSEC_ECCSI_SIG_BYTES],
+                                                     const uint8_t kpak[MCSEC_ECCSI_KPAK_BYTES],
+                                                     const uint8_t *id, size_t id_len,
+                                                     const uint8_t ssk[MCSEC_ECCSI_SSK_BYTES],
+                                                     const uint8_t pvt[MCSEC_ECCSI_PVT_BYTES],
+                                                     const uint8_t *msg, size_t msg_len);
+
+/*
+ * Signing with a caller-chosen ephemeral j (for known-answer tests).
+ * Returns: as mcsec_eccsi_sign, plus MCSEC_ERR_RETRY when j gives r = 0 or
+ *          HE + r*SSK = 0 mod q.
+ */
+MCSEC_API MCSEC_MUST_CHECK mcsec_err mcsec_eccsi_sign_with_j(uint8_t sig[MCSEC_ECCSI_SIG_BYTES],
+                                                            const uint8_t kpak[MCSEC_ECCSI_KPAK_BYTES],
+                                                            const uint8_t *id, size_t id_len,
+                                                            const uint8_t ssk[MCSEC_ECCSI_SSK_BYTES],
+                                                            const uint8_t pvt[MCSEC_ECCSI_PVT_BYTES],
+                                                            const uint8_t *msg, size_t msg_len,
+                                                            const uint8_t j[MCSEC_ECCSI_SCALAR_BYTES]);
+
+/*
+ * Verification (RFC 6507 §5.2.2): PVT on the curve, r and s in [1, q),
+ * J = [s]([HE]G + [r]([HS]PVT + KPAK)), accept iff Jx = r mod p.
+ * Returns: MCSEC_OK, MCSEC_ERR_SIGNATURE, MCSEC_ERR_RANGE,
+ *          MCSEC_ERR_NOT_ON_CURVE, MCSEC_ERR_ENCODING. Variable time (public data).
+ */
+MCSEC_API MCSEC_MUST_CHECK mcsec_err mcsec_eccsi_verify(const uint8_t kpak[MCSEC_ECCSI_KPAK_BYTES],
+                                                       const uint8_t *id, size_t id_len,
+                                                       const uint8_t *msg, size_t msg_len,
+                                                       const uint8_t sig[MCSEC_ECCSI_SIG_BYTES]);
+
+#ifdef __cplusplus
+}
+#endif
+#endif
