@@ -3,7 +3,7 @@
 # Installs the Debian packages mcsec builds and tests with, only those missing.
 set -eu
 
-packages="build-essential cmake pkg-config libssl-dev libgmp-dev libwolfssl-dev valgrind"
+packages="build-essential cmake pkg-config libssl-dev libgmp-dev libwolfssl-dev valgrind python3"
 
 missing=""
 for p in $packages; do
