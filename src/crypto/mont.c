@@ -16,318 +16,485 @@ typedef unsigned __int128 u128;
 #define N MONT_LIMBS
 
 /* r = a - b, returns the borrow (0 or 1). */
-static uint64_t sub_n(uint64_t *r, const uint64_t *a, const uint64_t *b) {
-  uint64_t borrow = 0;
-  for (int i = 0; i < N; i++) {
-    u128 d = (u128)a[i] - b[i] - borrow;
-    r[i] = (uint64_t)d;
-    borrow = (uint64_t)(d >> 64) & 1;
-  }
-  return borrow;
+static uint64_t sub_n(uint64_t *r, const uint64_t *a, const uint64_t *b)
+{
+    uint64_t borrow = 0;
+    for (int i = 0; i < N; i++) {
+        u128 d = (u128)a[i] - b[i] - borrow;
+        r[i] = (uint64_t)d;
+        borrow = (uint64_t)(d >> 64) & 1;
+    }
+    return borrow;
 }
 
 /* r = a + b, returns the carry (0 or 1). */
-static uint64_t add_n(uint64_t *r, const uint64_t *a, const uint64_t *b) {
-  uint64_t carry = 0;
-  for (int i = 0; i < N; i++) {
-    u128 s = (u128)a[i] + b[i] + carry;
-    r[i] = (uint64_t)s;
-    carry = (uint64_t)(s >> 64);
-  }
-  return carry;
+static uint64_t add_n(uint64_t *r, const uint64_t *a, const uint64_t *b)
+{
+    uint64_t carry = 0;
+    for (int i = 0; i < N; i++) {
+        u128 s = (u128)a[i] + b[i] + carry;
+        r[i] = (uint64_t)s;
+        carry = (uint64_t)(s >> 64);
+    }
+    return carry;
 }
 
 /*
  * r = (hi:t) mod m for a value (hi:t) < 2m, hi being the 1025th bit:
  * subtract m and keep the difference unless that borrowed past bit 1024.
  */
-static void reduce_once(uint64_t *r, const uint64_t *t, uint64_t hi,
-                        const mp1024 *m) {
-  uint64_t d[N];
-  uint64_t borrow = sub_n(d, t, m->w);
-  /* keep t only when the subtraction went negative: borrow and no top bit */
-  uint64_t keep_t = ct_is_zero_u64(hi) & (0 - borrow);
-  for (int i = 0; i < N; i++)
-    r[i] = (t[i] & keep_t) | (d[i] & ~keep_t);
+static void reduce_once(uint64_t *r, const uint64_t *t, uint64_t hi, const mp1024 *m)
+{
+    uint64_t d[N];
+    uint64_t borrow = sub_n(d, t, m->w);
+    /* keep t only when the subtraction went negative: borrow and no top bit */
+    uint64_t keep_t = ct_is_zero_u64(hi) & (0 - borrow);
+    for (int i = 0; i < N; i++)
+        r[i] = (t[i] & keep_t) | (d[i] & ~keep_t);
 }
 
 /* CIOS Montgomery product: r = a*b/R mod m for a < 2^1024, b < m. */
-static void mul_portable(uint64_t *r, const uint64_t *a, const uint64_t *b,
-                         const struct mont *ctx) {
-  uint64_t t[N + 2] = {0};
-  const uint64_t *m = ctx->m.w;
-  for (int i = 0; i < N; i++) {
+static void mul_portable(uint64_t *r, const uint64_t *a, const uint64_t *b, const struct mont *ctx)
+{
+    uint64_t t[N + 2] = {0};
+    const uint64_t *m = ctx->m.w;
+    for (int i = 0; i < N; i++) {
+        uint64_t carry = 0;
+        for (int j = 0; j < N; j++) {
+            u128 s = (u128)a[j] * b[i] + t[j] + carry;
+            t[j] = (uint64_t)s;
+            carry = (uint64_t)(s >> 64);
+        }
+        u128 s = (u128)t[N] + carry;
+        t[N] = (uint64_t)s;
+        t[N + 1] = (uint64_t)(s >> 64);
+
+        uint64_t u = t[0] * ctx->m0inv;
+        s = (u128)u * m[0] + t[0];
+        carry = (uint64_t)(s >> 64);
+        for (int j = 1; j < N; j++) {
+            s = (u128)u * m[j] + t[j] + carry;
+            t[j - 1] = (uint64_t)s;
+            carry = (uint64_t)(s >> 64);
+        }
+        s = (u128)t[N] + carry;
+        t[N - 1] = (uint64_t)s;
+        t[N] = t[N + 1] + (uint64_t)(s >> 64);
+    }
+    reduce_once(r, t, t[N], &ctx->m);
+}
+
+#if defined(__x86_64__) && defined(__GNUC__)
+#define MONT_HAVE_ADX 1
+/*
+ * t[0..15] += x*v[0..15] with mulx and two independent carry chains (adcx
+ * for the low halves, adox for the high halves); returns the limb that
+ * belongs at t[16]. The sum fits in 17 limbs, so nothing is lost.
+ */
+static inline uint64_t row_adx(uint64_t *t, const uint64_t *v, uint64_t x)
+{
+    uint64_t lo, h0, h1, z;
+    __asm__ volatile("xorl %k[z], %k[z]\n\t"
+                     "mulxq 0(%[v]), %[lo], %[h0]\n\t"
+                     "adcxq 0(%[t]), %[lo]\n\t"
+                     "movq %[lo], 0(%[t])\n\t"
+                     "mulxq 8(%[v]), %[lo], %[h1]\n\t"
+                     "adcxq 8(%[t]), %[lo]\n\t"
+                     "adoxq %[h0], %[lo]\n\t"
+                     "movq %[lo], 8(%[t])\n\t"
+                     "mulxq 16(%[v]), %[lo], %[h0]\n\t"
+                     "adcxq 16(%[t]), %[lo]\n\t"
+                     "adoxq %[h1], %[lo]\n\t"
+                     "movq %[lo], 16(%[t])\n\t"
+                     "mulxq 24(%[v]), %[lo], %[h1]\n\t"
+                     "adcxq 24(%[t]), %[lo]\n\t"
+                     "adoxq %[h0], %[lo]\n\t"
+                     "movq %[lo], 24(%[t])\n\t"
+                     "mulxq 32(%[v]), %[lo], %[h0]\n\t"
+                     "adcxq 32(%[t]), %[lo]\n\t"
+                     "adoxq %[h1], %[lo]\n\t"
+                     "movq %[lo], 32(%[t])\n\t"
+                     "mulxq 40(%[v]), %[lo], %[h1]\n\t"
+                     "adcxq 40(%[t]), %[lo]\n\t"
+                     "adoxq %[h0], %[lo]\n\t"
+                     "movq %[lo], 40(%[t])\n\t"
+                     "mulxq 48(%[v]), %[lo], %[h0]\n\t"
+                     "adcxq 48(%[t]), %[lo]\n\t"
+                     "adoxq %[h1], %[lo]\n\t"
+                     "movq %[lo], 48(%[t])\n\t"
+                     "mulxq 56(%[v]), %[lo], %[h1]\n\t"
+                     "adcxq 56(%[t]), %[lo]\n\t"
+                     "adoxq %[h0], %[lo]\n\t"
+                     "movq %[lo], 56(%[t])\n\t"
+                     "mulxq 64(%[v]), %[lo], %[h0]\n\t"
+                     "adcxq 64(%[t]), %[lo]\n\t"
+                     "adoxq %[h1], %[lo]\n\t"
+                     "movq %[lo], 64(%[t])\n\t"
+                     "mulxq 72(%[v]), %[lo], %[h1]\n\t"
+                     "adcxq 72(%[t]), %[lo]\n\t"
+                     "adoxq %[h0], %[lo]\n\t"
+                     "movq %[lo], 72(%[t])\n\t"
+                     "mulxq 80(%[v]), %[lo], %[h0]\n\t"
+                     "adcxq 80(%[t]), %[lo]\n\t"
+                     "adoxq %[h1], %[lo]\n\t"
+                     "movq %[lo], 80(%[t])\n\t"
+                     "mulxq 88(%[v]), %[lo], %[h1]\n\t"
+                     "adcxq 88(%[t]), %[lo]\n\t"
+                     "adoxq %[h0], %[lo]\n\t"
+                     "movq %[lo], 88(%[t])\n\t"
+                     "mulxq 96(%[v]), %[lo], %[h0]\n\t"
+                     "adcxq 96(%[t]), %[lo]\n\t"
+                     "adoxq %[h1], %[lo]\n\t"
+                     "movq %[lo], 96(%[t])\n\t"
+                     "mulxq 104(%[v]), %[lo], %[h1]\n\t"
+                     "adcxq 104(%[t]), %[lo]\n\t"
+                     "adoxq %[h0], %[lo]\n\t"
+                     "movq %[lo], 104(%[t])\n\t"
+                     "mulxq 112(%[v]), %[lo], %[h0]\n\t"
+                     "adcxq 112(%[t]), %[lo]\n\t"
+                     "adoxq %[h1], %[lo]\n\t"
+                     "movq %[lo], 112(%[t])\n\t"
+                     "mulxq 120(%[v]), %[lo], %[h1]\n\t"
+                     "adcxq 120(%[t]), %[lo]\n\t"
+                     "adoxq %[h0], %[lo]\n\t"
+                     "movq %[lo], 120(%[t])\n\t"
+                     "adoxq %[z], %[h1]\n\t"
+                     "adcxq %[z], %[h1]\n\t"
+                     : [lo] "=&r"(lo), [h0] "=&r"(h0), [h1] "=&r"(h1), [z] "=&r"(z), "+d"(x)
+                     : [t] "r"(t), [v] "r"(v)
+                     : "cc", "memory");
+    return h1;
+}
+
+/* Separated operand scanning: the full product, then word-by-word reduction. */
+static void mul_adx(uint64_t *r, const uint64_t *a, const uint64_t *b, const struct mont *ctx)
+{
+    uint64_t t[2 * N] = {0};
+    for (int i = 0; i < N; i++)
+        t[i + N] = row_adx(t + i, a, b[i]);
     uint64_t carry = 0;
-    for (int j = 0; j < N; j++) {
-      u128 s = (u128)a[j] * b[i] + t[j] + carry;
-      t[j] = (uint64_t)s;
-      carry = (uint64_t)(s >> 64);
+    for (int i = 0; i < N; i++) {
+        uint64_t u = t[i] * ctx->m0inv;
+        u128 s = (u128)row_adx(t + i, ctx->m.w, u) + t[i + N] + carry;
+        t[i + N] = (uint64_t)s;
+        carry = (uint64_t)(s >> 64);
     }
-    u128 s = (u128)t[N] + carry;
-    t[N] = (uint64_t)s;
-    t[N + 1] = (uint64_t)(s >> 64);
+    reduce_once(r, t + N, carry, &ctx->m);
+}
 
-    uint64_t u = t[0] * ctx->m0inv;
-    s = (u128)u * m[0] + t[0];
-    carry = (uint64_t)(s >> 64);
-    for (int j = 1; j < N; j++) {
-      s = (u128)u * m[j] + t[j] + carry;
-      t[j - 1] = (uint64_t)s;
-      carry = (uint64_t)(s >> 64);
+static int cpu_has_adx;
+static int use_adx;
+
+__attribute__((constructor)) static void detect_cpu(void)
+{
+    __builtin_cpu_init();
+    cpu_has_adx = __builtin_cpu_supports("bmi2") && __builtin_cpu_supports("adx");
+    use_adx = cpu_has_adx;
+}
+
+int mont_set_impl(int impl)
+{
+    switch (impl) {
+    case MONT_IMPL_AUTO: use_adx = cpu_has_adx; return 0;
+    case MONT_IMPL_PORTABLE: use_adx = 0; return 0;
+    case MONT_IMPL_ADX: use_adx = 1; return 0;
+    default: return -1;
     }
-    s = (u128)t[N] + carry;
-    t[N - 1] = (uint64_t)s;
-    t[N] = t[N + 1] + (uint64_t)(s >> 64);
-  }
-  reduce_once(r, t, t[N], &ctx->m);
 }
 
-void mont_mul(mp1024 *r, const mp1024 *a, const mp1024 *b,
-              const struct mont *ctx) {
-  mul_portable(r->w, a->w, b->w, ctx);
+int mont_get_impl(void)
+{
+    return use_adx ? MONT_IMPL_ADX : MONT_IMPL_PORTABLE;
 }
 
-void mont_sqr(mp1024 *r, const mp1024 *a, const struct mont *ctx) {
-  mul_portable(r->w, a->w, a->w, ctx);
+static void mul_dispatch(uint64_t *r, const uint64_t *a, const uint64_t *b, const struct mont *ctx)
+{
+    if (use_adx) /* a property of the CPU, not of the data */
+        mul_adx(r, a, b, ctx);
+    else
+        mul_portable(r, a, b, ctx);
+}
+#else
+int mont_set_impl(int impl)
+{
+    return impl == MONT_IMPL_AUTO || impl == MONT_IMPL_PORTABLE ? 0 : -1;
 }
 
-void mont_add(mp1024 *r, const mp1024 *a, const mp1024 *b,
-              const struct mont *ctx) {
-  uint64_t t[N];
-  uint64_t carry = add_n(t, a->w, b->w);
-  reduce_once(r->w, t, carry, &ctx->m);
+int mont_get_impl(void)
+{
+    return MONT_IMPL_PORTABLE;
 }
 
-void mont_sub(mp1024 *r, const mp1024 *a, const mp1024 *b,
-              const struct mont *ctx) {
-  uint64_t t[N], mm[N];
-  uint64_t mask = 0 - sub_n(t, a->w, b->w);
-  for (int i = 0; i < N; i++)
-    mm[i] = ctx->m.w[i] & mask;
-  add_n(r->w, t, mm);
+static void mul_dispatch(uint64_t *r, const uint64_t *a, const uint64_t *b, const struct mont *ctx)
+{
+    mul_portable(r, a, b, ctx);
+}
+#endif
+
+void mont_mul(mp1024 *r, const mp1024 *a, const mp1024 *b, const struct mont *ctx)
+{
+    mul_dispatch(r->w, a->w, b->w, ctx);
 }
 
-void mont_neg(mp1024 *r, const mp1024 *a, const struct mont *ctx) {
-  mp1024 zero = {{0}};
-  mont_sub(r, &zero, a, ctx);
+void mont_sqr(mp1024 *r, const mp1024 *a, const struct mont *ctx)
+{
+    mul_dispatch(r->w, a->w, a->w, ctx);
 }
 
-void mont_dbl(mp1024 *r, const mp1024 *a, const struct mont *ctx) {
-  mont_add(r, a, a, ctx);
+void mont_add(mp1024 *r, const mp1024 *a, const mp1024 *b, const struct mont *ctx)
+{
+    uint64_t t[N];
+    uint64_t carry = add_n(t, a->w, b->w);
+    reduce_once(r->w, t, carry, &ctx->m);
 }
 
-void mont_to(mp1024 *r, const mp1024 *a, const struct mont *ctx) {
-  mont_mul(r, a, &ctx->r2, ctx);
+void mont_sub(mp1024 *r, const mp1024 *a, const mp1024 *b, const struct mont *ctx)
+{
+    uint64_t t[N], mm[N];
+    uint64_t mask = 0 - sub_n(t, a->w, b->w);
+    for (int i = 0; i < N; i++)
+        mm[i] = ctx->m.w[i] & mask;
+    add_n(r->w, t, mm);
 }
 
-void mont_from(mp1024 *r, const mp1024 *a, const struct mont *ctx) {
-  mp1024 one = {{1}};
-  mont_mul(r, a, &one, ctx);
+void mont_neg(mp1024 *r, const mp1024 *a, const struct mont *ctx)
+{
+    mp1024 zero = {{0}};
+    mont_sub(r, &zero, a, ctx);
+}
+
+void mont_dbl(mp1024 *r, const mp1024 *a, const struct mont *ctx)
+{
+    mont_add(r, a, a, ctx);
+}
+
+void mont_to(mp1024 *r, const mp1024 *a, const struct mont *ctx)
+{
+    mont_mul(r, a, &ctx->r2, ctx);
+}
+
+void mont_from(mp1024 *r, const mp1024 *a, const struct mont *ctx)
+{
+    mp1024 one = {{1}};
+    mont_mul(r, a, &one, ctx);
 }
 
 /* Bit i of the little-endian exponent e, 0 beyond e_bits. */
-static unsigned exp_bit(const uint64_t *e, size_t e_bits, size_t i) {
-  if (i >= e_bits)
-    return 0;
-  return (unsigned)((e[i / 64] >> (i % 64)) & 1);
+static unsigned exp_bit(const uint64_t *e, size_t e_bits, size_t i)
+{
+    if (i >= e_bits)
+        return 0;
+    return (unsigned)((e[i / 64] >> (i % 64)) & 1);
 }
 
 /* w bits of e starting at bit i (bits at or beyond e_bits read as 0). */
-static size_t exp_window(const uint64_t *e, size_t e_bits, size_t i,
-                         unsigned w) {
-  size_t v = 0;
-  for (unsigned k = w; k-- > 0;)
-    v = (v << 1) | exp_bit(e, e_bits, i + k);
-  return v;
+static size_t exp_window(const uint64_t *e, size_t e_bits, size_t i, unsigned w)
+{
+    size_t v = 0;
+    for (unsigned k = w; k-- > 0;)
+        v = (v << 1) | exp_bit(e, e_bits, i + k);
+    return v;
 }
 
 #define POW_WINDOW 4
-#define POW_TABLE (1u << POW_WINDOW)
+#define POW_TABLE  (1u << POW_WINDOW)
 
 /*
  * Fixed window: per window, POW_WINDOW squarings and one multiplication by
  * a table entry read with mp_select, so neither the operation sequence nor
  * the memory access pattern depends on e (only on the public e_bits).
  */
-void mont_pow(mp1024 *r, const mp1024 *a, const uint64_t *e, size_t e_bits,
-              const struct mont *ctx) {
-  mp1024 table[POW_TABLE], acc, t;
-  table[0] = ctx->one;
-  table[1] = *a;
-  for (unsigned k = 2; k < POW_TABLE; k++)
-    mont_mul(&table[k], &table[k - 1], a, ctx);
-  size_t windows = (e_bits + POW_WINDOW - 1) / POW_WINDOW;
-  acc = ctx->one;
-  for (size_t w = windows; w-- > 0;) {
-    for (unsigned k = 0; k < POW_WINDOW; k++)
-      mont_sqr(&acc, &acc, ctx);
-    mp_select(&t, table, POW_TABLE,
-              exp_window(e, e_bits, w * POW_WINDOW, POW_WINDOW));
-    mont_mul(&acc, &acc, &t, ctx);
-  }
-  *r = acc;
-  mcsec_wipe(table, sizeof table);
-  mcsec_wipe(&acc, sizeof acc);
-  mcsec_wipe(&t, sizeof t);
+void mont_pow(mp1024 *r, const mp1024 *a, const uint64_t *e, size_t e_bits, const struct mont *ctx)
+{
+    mp1024 table[POW_TABLE], acc, t;
+    table[0] = ctx->one;
+    table[1] = *a;
+    for (unsigned k = 2; k < POW_TABLE; k++)
+        mont_mul(&table[k], &table[k - 1], a, ctx);
+    size_t windows = (e_bits + POW_WINDOW - 1) / POW_WINDOW;
+    acc = ctx->one;
+    for (size_t w = windows; w-- > 0;) {
+        for (unsigned k = 0; k < POW_WINDOW; k++)
+            mont_sqr(&acc, &acc, ctx);
+        mp_select(&t, table, POW_TABLE, exp_window(e, e_bits, w * POW_WINDOW, POW_WINDOW));
+        mont_mul(&acc, &acc, &t, ctx);
+    }
+    *r = acc;
+    mcsec_wipe(table, sizeof table);
+    mcsec_wipe(&acc, sizeof acc);
+    mcsec_wipe(&t, sizeof t);
 }
 
 #define VAR_WINDOW 5
-#define VAR_TABLE (1u << (VAR_WINDOW - 1))
+#define VAR_TABLE  (1u << (VAR_WINDOW - 1))
 
 /*
  * Sliding window over a public exponent: the sequence of squarings and
  * multiplications follows e, but every step is a constant-time mont_mul or
  * mont_sqr and table indexes come from e only, so a secret base is safe.
  */
-static void pow_public_exp(mp1024 *r, const mp1024 *a, const uint64_t *e,
-                           size_t e_bits, const struct mont *ctx) {
-  mp1024 odd[VAR_TABLE], a2, acc = ctx->one;
-  odd[0] = *a; /* odd[k] = a^(2k+1) */
-  mont_sqr(&a2, a, ctx);
-  for (unsigned k = 1; k < VAR_TABLE; k++)
-    mont_mul(&odd[k], &odd[k - 1], &a2, ctx);
-  size_t i = e_bits;
-  while (i > 0) {
-    if (!exp_bit(e, e_bits, i - 1)) {
-      mont_sqr(&acc, &acc, ctx);
-      i--;
-      continue;
+static void pow_public_exp(mp1024 *r, const mp1024 *a, const uint64_t *e, size_t e_bits,
+                           const struct mont *ctx)
+{
+    mp1024 odd[VAR_TABLE], a2, acc = ctx->one;
+    odd[0] = *a; /* odd[k] = a^(2k+1) */
+    mont_sqr(&a2, a, ctx);
+    for (unsigned k = 1; k < VAR_TABLE; k++)
+        mont_mul(&odd[k], &odd[k - 1], &a2, ctx);
+    size_t i = e_bits;
+    while (i > 0) {
+        if (!exp_bit(e, e_bits, i - 1)) {
+            mont_sqr(&acc, &acc, ctx);
+            i--;
+            continue;
+        }
+        /* longest window of at most VAR_WINDOW bits ending in a 1 */
+        size_t len = i < VAR_WINDOW ? i : VAR_WINDOW;
+        while (!exp_bit(e, e_bits, i - len))
+            len--;
+        size_t v = exp_window(e, e_bits, i - len, (unsigned)len);
+        for (size_t k = 0; k < len; k++)
+            mont_sqr(&acc, &acc, ctx);
+        mont_mul(&acc, &acc, &odd[v >> 1], ctx);
+        i -= len;
     }
-    /* longest window of at most VAR_WINDOW bits ending in a 1 */
-    size_t len = i < VAR_WINDOW ? i : VAR_WINDOW;
-    while (!exp_bit(e, e_bits, i - len))
-      len--;
-    size_t v = exp_window(e, e_bits, i - len, (unsigned)len);
-    for (size_t k = 0; k < len; k++)
-      mont_sqr(&acc, &acc, ctx);
-    mont_mul(&acc, &acc, &odd[v >> 1], ctx);
-    i -= len;
-  }
-  *r = acc;
-  mcsec_wipe(odd, sizeof odd);
-  mcsec_wipe(&a2, sizeof a2);
-  mcsec_wipe(&acc, sizeof acc);
+    *r = acc;
+    mcsec_wipe(odd, sizeof odd);
+    mcsec_wipe(&a2, sizeof a2);
+    mcsec_wipe(&acc, sizeof acc);
 }
 
 void mont_pow_var(mp1024 *r, const mp1024 *a, const uint64_t *e, size_t e_bits,
-                  const struct mont *ctx) {
-  pow_public_exp(r, a, e, e_bits, ctx);
+                  const struct mont *ctx)
+{
+    pow_public_exp(r, a, e, e_bits, ctx);
 }
 
 /* Fermat: a^(m-2); the exponent is public, so only the base needs care. */
-void mont_inv(mp1024 *r, const mp1024 *a, const struct mont *ctx) {
-  pow_public_exp(r, a, ctx->m_minus_2.w, ctx->bits, ctx);
+void mont_inv(mp1024 *r, const mp1024 *a, const struct mont *ctx)
+{
+    pow_public_exp(r, a, ctx->m_minus_2.w, ctx->bits, ctx);
 }
 
-uint64_t mp_is_zero(const mp1024 *a) {
-  uint64_t acc = 0;
-  for (int i = 0; i < N; i++)
-    acc |= a->w[i];
-  return ct_is_zero_u64(acc);
+uint64_t mp_is_zero(const mp1024 *a)
+{
+    uint64_t acc = 0;
+    for (int i = 0; i < N; i++)
+        acc |= a->w[i];
+    return ct_is_zero_u64(acc);
 }
 
-uint64_t mp_eq(const mp1024 *a, const mp1024 *b) {
-  uint64_t acc = 0;
-  for (int i = 0; i < N; i++)
-    acc |= a->w[i] ^ b->w[i];
-  return ct_is_zero_u64(acc);
+uint64_t mp_eq(const mp1024 *a, const mp1024 *b)
+{
+    uint64_t acc = 0;
+    for (int i = 0; i < N; i++)
+        acc |= a->w[i] ^ b->w[i];
+    return ct_is_zero_u64(acc);
 }
 
-uint64_t mp_lt(const mp1024 *a, const mp1024 *b) {
-  uint64_t d[N];
-  return 0 - sub_n(d, a->w, b->w);
+uint64_t mp_lt(const mp1024 *a, const mp1024 *b)
+{
+    uint64_t d[N];
+    return 0 - sub_n(d, a->w, b->w);
 }
 
-void mp_cmov(mp1024 *r, const mp1024 *a, uint64_t mask) {
-  for (int i = 0; i < N; i++)
-    r->w[i] ^= (r->w[i] ^ a->w[i]) & mask;
+void mp_cmov(mp1024 *r, const mp1024 *a, uint64_t mask)
+{
+    for (int i = 0; i < N; i++)
+        r->w[i] ^= (r->w[i] ^ a->w[i]) & mask;
 }
 
-void mp_cswap(mp1024 *a, mp1024 *b, uint64_t mask) {
-  for (int i = 0; i < N; i++) {
-    uint64_t x = (a->w[i] ^ b->w[i]) & mask;
-    a->w[i] ^= x;
-    b->w[i] ^= x;
-  }
+void mp_cswap(mp1024 *a, mp1024 *b, uint64_t mask)
+{
+    for (int i = 0; i < N; i++) {
+        uint64_t x = (a->w[i] ^ b->w[i]) & mask;
+        a->w[i] ^= x;
+        b->w[i] ^= x;
+    }
 }
 
-void mp_select(mp1024 *r, const mp1024 *table, size_t n, size_t idx) {
-  mp1024 out = {{0}};
-  for (size_t k = 0; k < n; k++)
-    mp_cmov(&out, &table[k], ct_is_zero_u64((uint64_t)(k ^ idx)));
-  *r = out;
+void mp_select(mp1024 *r, const mp1024 *table, size_t n, size_t idx)
+{
+    mp1024 out = {{0}};
+    for (size_t k = 0; k < n; k++)
+        mp_cmov(&out, &table[k], ct_is_zero_u64((uint64_t)(k ^ idx)));
+    *r = out;
 }
 
-void mp_from_bytes(mp1024 *r, const uint8_t in[MONT_BYTES]) {
-  for (int i = 0; i < N; i++) {
-    uint64_t v = 0;
-    for (int k = 0; k < 8; k++)
-      v = (v << 8) | in[MONT_BYTES - 1 - (8 * i + 7 - k)];
-    r->w[i] = v;
-  }
+void mp_from_bytes(mp1024 *r, const uint8_t in[MONT_BYTES])
+{
+    for (int i = 0; i < N; i++) {
+        uint64_t v = 0;
+        for (int k = 0; k < 8; k++)
+            v = (v << 8) | in[MONT_BYTES - 1 - (8 * i + 7 - k)];
+        r->w[i] = v;
+    }
 }
 
-void mp_to_bytes(uint8_t out[MONT_BYTES], const mp1024 *a) {
-  for (int i = 0; i < N; i++)
-    for (int k = 0; k < 8; k++)
-      out[MONT_BYTES - 1 - (8 * i + k)] = (uint8_t)(a->w[i] >> (8 * k));
+void mp_to_bytes(uint8_t out[MONT_BYTES], const mp1024 *a)
+{
+    for (int i = 0; i < N; i++)
+        for (int k = 0; k < 8; k++)
+            out[MONT_BYTES - 1 - (8 * i + k)] = (uint8_t)(a->w[i] >> (8 * k));
 }
 
-uint64_t mont_decode(mp1024 *r, const uint8_t in[MONT_BYTES],
-                     const struct mont *ctx) {
-  mp1024 x, zero = {{0}};
-  mp_from_bytes(&x, in);
-  uint64_t ok = mp_lt(&x, &ctx->m);
-  mont_to(r, &x, ctx);
-  mp_cmov(r, &zero, ~ok);
-  mcsec_wipe(&x, sizeof x);
-  return ok;
+uint64_t mont_decode(mp1024 *r, const uint8_t in[MONT_BYTES], const struct mont *ctx)
+{
+    mp1024 x, zero = {{0}};
+    mp_from_bytes(&x, in);
+    uint64_t ok = mp_lt(&x, &ctx->m);
+    mont_to(r, &x, ctx);
+    mp_cmov(r, &zero, ~ok);
+    mcsec_wipe(&x, sizeof x);
+    return ok;
 }
 
-void mont_encode(uint8_t out[MONT_BYTES], const mp1024 *a,
-                 const struct mont *ctx) {
-  mp1024 x;
-  mont_from(&x, a, ctx);
-  mp_to_bytes(out, &x);
-  mcsec_wipe(&x, sizeof x);
+void mont_encode(uint8_t out[MONT_BYTES], const mp1024 *a, const struct mont *ctx)
+{
+    mp1024 x;
+    mont_from(&x, a, ctx);
+    mp_to_bytes(out, &x);
+    mcsec_wipe(&x, sizeof x);
 }
 
 /* r = 2r mod m for r < m; variable time (modulus setup only). */
-static void dbl_mod_var(mp1024 *r, const mp1024 *m) {
-  uint64_t t[N];
-  uint64_t carry = add_n(t, r->w, r->w);
-  reduce_once(r->w, t, carry, m);
+static void dbl_mod_var(mp1024 *r, const mp1024 *m)
+{
+    uint64_t t[N];
+    uint64_t carry = add_n(t, r->w, r->w);
+    reduce_once(r->w, t, carry, m);
 }
 
-void mont_init(struct mont *ctx, const uint8_t modulus[MONT_BYTES]) {
-  memset(ctx, 0, sizeof *ctx);
-  mp_from_bytes(&ctx->m, modulus);
-  const uint64_t *m = ctx->m.w;
+void mont_init(struct mont *ctx, const uint8_t modulus[MONT_BYTES])
+{
+    memset(ctx, 0, sizeof *ctx);
+    mp_from_bytes(&ctx->m, modulus);
+    const uint64_t *m = ctx->m.w;
 
-  unsigned bits = 0;
-  for (unsigned i = 0; i < 64 * N; i++)
-    if ((m[i / 64] >> (i % 64)) & 1)
-      bits = i + 1;
-  ctx->bits = bits;
+    unsigned bits = 0;
+    for (unsigned i = 0; i < 64 * N; i++)
+        if ((m[i / 64] >> (i % 64)) & 1)
+            bits = i + 1;
+    ctx->bits = bits;
 
-  /* Newton's iteration for m^-1 mod 2^64: m*m = 1 mod 8, each step doubles the
-   * bits. */
-  uint64_t inv = m[0];
-  for (int k = 0; k < 5; k++)
-    inv *= 2 - m[0] * inv;
-  ctx->m0inv = 0 - inv;
+    /* Newton's iteration for m^-1 mod 2^64: m*m = 1 mod 8, each step doubles the
+     * bits. */
+    uint64_t inv = m[0];
+    for (int k = 0; k < 5; k++)
+        inv *= 2 - m[0] * inv;
+    ctx->m0inv = 0 - inv;
 
-  /* R mod m and R^2 mod m by doubling 1 (2^0 < m for any m > 1). */
-  mp1024 x = {{1}};
-  for (int k = 0; k < 64 * N; k++)
-    dbl_mod_var(&x, &ctx->m);
-  ctx->one = x;
-  for (int k = 0; k < 64 * N; k++)
-    dbl_mod_var(&x, &ctx->m);
-  ctx->r2 = x;
+    /* R mod m and R^2 mod m by doubling 1 (2^0 < m for any m > 1). */
+    mp1024 x = {{1}};
+    for (int k = 0; k < 64 * N; k++)
+        dbl_mod_var(&x, &ctx->m);
+    ctx->one = x;
+    for (int k = 0; k < 64 * N; k++)
+        dbl_mod_var(&x, &ctx->m);
+    ctx->r2 = x;
 
-  mp1024 two = {{2}};
-  sub_n(ctx->m_minus_2.w, m, two.w);
+    mp1024 two = {{2}};
+    sub_n(ctx->m_minus_2.w, m, two.w);
 }
 
 const struct mont mont_sakke_p = {

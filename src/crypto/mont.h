@@ -24,12 +24,12 @@ typedef struct mp1024 {
 } mp1024;
 
 struct mont {
-    mp1024 m;        /* the odd modulus */
-    mp1024 r2;       /* R^2 mod m */
-    mp1024 one;      /* R mod m: 1 in Montgomery form */
-    mp1024 m_minus_2;/* exponent for Fermat inversion (m prime) */
-    uint64_t m0inv;  /* -m^-1 mod 2^64 */
-    unsigned bits;   /* bit length of m */
+    mp1024 m;         /* the odd modulus */
+    mp1024 r2;        /* R^2 mod m */
+    mp1024 one;       /* R mod m: 1 in Montgomery form */
+    mp1024 m_minus_2; /* exponent for Fermat inversion (m prime) */
+    uint64_t m0inv;   /* -m^-1 mod 2^64 */
+    unsigned bits;    /* bit length of m */
 };
 
 /* Moduli of SAKKE parameter set 1 (RFC 6509 Appendix A). */
@@ -59,7 +59,8 @@ void mont_inv(mp1024 *r, const mp1024 *a, const struct mont *ctx);
 /* r = a^e mod m for a secret exponent e (little-endian limbs, e_bits bits): fixed window. */
 void mont_pow(mp1024 *r, const mp1024 *a, const uint64_t *e, size_t e_bits, const struct mont *ctx);
 /* As mont_pow for a public exponent; variable time. */
-void mont_pow_var(mp1024 *r, const mp1024 *a, const uint64_t *e, size_t e_bits, const struct mont *ctx);
+void mont_pow_var(mp1024 *r, const mp1024 *a, const uint64_t *e, size_t e_bits,
+                  const struct mont *ctx);
 
 /* All-ones mask when a == 0 / a == b, else 0. */
 uint64_t mp_is_zero(const mp1024 *a);
@@ -81,5 +82,19 @@ void mp_to_bytes(uint8_t out[MONT_BYTES], const mp1024 *a);
 uint64_t mont_decode(mp1024 *r, const uint8_t in[MONT_BYTES], const struct mont *ctx);
 /* Encodes a Montgomery-form element as canonical 128-octet big-endian. */
 void mont_encode(uint8_t out[MONT_BYTES], const mp1024 *a, const struct mont *ctx);
+
+/*
+ * Multiplier selection, for tests and benchmarks only (not thread safe: call
+ * before other threads use this module). By default x86-64 CPUs with BMI2
+ * and ADX get a mulx/adcx/adox multiplier, others the portable C one.
+ * MONT_IMPL_ADX forces the former even when CPUID hides ADX (valgrind does,
+ * yet executes it); it returns -1 where that code is not compiled in.
+ */
+#define MONT_IMPL_AUTO     0
+#define MONT_IMPL_PORTABLE 1
+#define MONT_IMPL_ADX      2
+int mont_set_impl(int impl);
+/* The multiplier in use: MONT_IMPL_PORTABLE or MONT_IMPL_ADX. */
+int mont_get_impl(void);
 
 #endif

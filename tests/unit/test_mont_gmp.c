@@ -11,7 +11,27 @@
 
 #include "check.h"
 #include "crypto/mont.h"
+#include "ct.h"
 #include "vectors.h"
+
+/* Whether the real CPU has BMI2 and ADX (CPUID under valgrind hides ADX). */
+static int cpu_lists_adx(void)
+{
+    FILE *fp = fopen("/proc/cpuinfo", "r");
+    if (fp == NULL)
+        return 0;
+    char line[4096];
+    int adx = 0, bmi2 = 0;
+    while (fgets(line, sizeof line, fp) != NULL) {
+        if (strncmp(line, "flags", 5) != 0)
+            continue;
+        adx = strstr(line, " adx") != NULL;
+        bmi2 = strstr(line, " bmi2") != NULL;
+        break;
+    }
+    fclose(fp);
+    return adx && bmi2;
+}
 
 /* ---- conversions -------------------------------------------------------- */
 
@@ -434,12 +454,9 @@ static void init_from_mpz(struct mont *ctx, const mpz_t m)
     mont_init(ctx, mod);
 }
 
-int main(void)
+/* Every modulus under test, with whichever multiplier is selected. */
+static void run_moduli(void)
 {
-    test_seed();
-    test_bytes_layout();
-    test_sakke_constants();
-
     struct modctx mc;
     modctx_init(&mc, "SAKKE p", &mont_sakke_p, 1);
     run_all(&mc);
@@ -478,7 +495,7 @@ int main(void)
     run_all(&mc);
     modctx_clear(&mc);
 
-    /* a 1024-bit prime that is not p: next prime above 2^1023 + random */
+    /* a random 1024-bit prime other than p */
     to_mpz(m, &t);
     mpz_setbit(m, 1023);
     mpz_nextprime(m, m);
@@ -489,5 +506,28 @@ int main(void)
         modctx_clear(&mc);
     }
     mpz_clear(m);
+}
+
+int main(void)
+{
+    test_seed();
+    test_bytes_layout();
+    test_sakke_constants();
+
+#if defined(__x86_64__)
+    /* on a CPU with ADX the default must be the mulx/adx multiplier */
+    CHECK(mont_set_impl(MONT_IMPL_AUTO) == 0);
+    CHECK(mont_get_impl() ==
+          (cpu_lists_adx() && !CT_RUNNING_ON_VALGRIND() ? MONT_IMPL_ADX : MONT_IMPL_PORTABLE));
+#endif
+    /* every multiplier this build and CPU can run: portable C, mulx/adx */
+    int impls[2] = {MONT_IMPL_PORTABLE, MONT_IMPL_ADX};
+    int n_impls = cpu_lists_adx() && mont_set_impl(MONT_IMPL_ADX) == 0 ? 2 : 1;
+    for (int k = 0; k < n_impls; k++) {
+        CHECK(mont_set_impl(impls[k]) == 0 && mont_get_impl() == impls[k]);
+        printf("# multiplier: %s\n", impls[k] == MONT_IMPL_ADX ? "mulx/adx" : "portable C");
+        run_moduli();
+    }
+    CHECK(mont_set_impl(MONT_IMPL_AUTO) == 0);
     return check_done();
 }
