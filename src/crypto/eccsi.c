@@ -1,0 +1,772 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * ECCSI (RFC 6507) on NIST P-256 with SHA-256 (RFC 6509 profile).
+ *
+ * Point arithmetic is OpenSSL's P-256 group (nistz256 on x86-64, constant
+ * time in the scalar); all arithmetic modulo q on secrets (SSK = KSAK + HS*v,
+ * s = (HE + r*SSK)^-1 * j) is our own constant-time code in p256_scalar.c.
+ *
+ * Secret scalars reach OpenSSL only through mul_gen_secret(), which first
+ * replaces k by q - k when k's top octet is zero (and negates the result):
+ * the scalar handed to BN_bin2bn then always has a non-zero top octet, so
+ * BN_bin2bn's leading-zero scan and bn_correct_top take the same path for
+ * every secret (they would otherwise reveal how many leading zero octets a
+ * nonce has, the leak behind lattice attacks on ECDSA-like signatures).
+ * tests/ctime/test_ctime_eccsi.supp records the remaining memcheck reports
+ * inside OpenSSL and why they are not leaks.
+ */
+#include "mcsec/eccsi.h"
+
+#include <assert.h>
+#include <pthread.h>
+#include <string.h>
+
+#include <openssl/bn.h>
+#include <openssl/core_names.h>
+#include <openssl/ec.h>
+#include <openssl/err.h>
+#include <openssl/evp.h>
+#include <openssl/obj_mac.h>
+#include <openssl/params.h>
+
+#include "crypto/ct.h"
+#include "crypto/p256_scalar.h"
+
+#define SCALAR MCSEC_ECCSI_SCALAR_BYTES
+#define POINT  MCSEC_ECCSI_POINT_BYTES
+/* Bound on retries of a random or DRBG draw; each retry has probability about 2^-32 or less. */
+#define MAX_DRAWS 64
+
+/* The field prime p of P-256, for coordinate range checks and negation. */
+static const uint8_t field_p[SCALAR] = {
+    0xff, 0xff, 0xff, 0xff, 0x00, 0x00, 0x00, 0x01, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
+    0x00, 0x00, 0x00, 0x00, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff};
+
+/* G as 0x04 || x || y, hashed into HS (RFC 6507 §5.1.1 step 3). */
+static const uint8_t generator_enc[POINT] = {
+    0x04, 0x6b, 0x17, 0xd1, 0xf2, 0xe1, 0x2c, 0x42, 0x47, 0xf8, 0xbc, 0xe6, 0xe5,
+    0x63, 0xa4, 0x40, 0xf2, 0x77, 0x03, 0x7d, 0x81, 0x2d, 0xeb, 0x33, 0xa0, 0xf4,
+    0xa1, 0x39, 0x45, 0xd8, 0x98, 0xc2, 0x96, 0x4f, 0xe3, 0x42, 0xe2, 0xfe, 0x1a,
+    0x7f, 0x9b, 0x8e, 0xe7, 0xeb, 0x4a, 0x7c, 0x0f, 0x9e, 0x16, 0x2b, 0xce, 0x33,
+    0x57, 0x6b, 0x31, 0x5e, 0xce, 0xcb, 0xb6, 0x40, 0x68, 0x37, 0xbf, 0x51, 0xf5};
+
+/* ---- process-wide OpenSSL objects, created once ------------------------------------------ */
+
+struct openssl_objs {
+    EC_GROUP *group;
+    EVP_MD *sha256;
+    EVP_MAC *hmac;
+};
+
+static struct openssl_objs objs;
+static int objs_ok;
+static pthread_once_t objs_once = PTHREAD_ONCE_INIT;
+
+static void objs_init(void)
+{
+    objs.group = EC_GROUP_new_by_curve_name(NID_X9_62_prime256v1);
+    objs.sha256 = EVP_MD_fetch(NULL, "SHA256", NULL);
+    objs.hmac = EVP_MAC_fetch(NULL, "HMAC", NULL);
+    objs_ok = objs.group != NULL && objs.sha256 != NULL && objs.hmac != NULL;
+}
+
+/* The shared objects, or NULL if OpenSSL could not provide them. They live until exit. */
+static const struct openssl_objs *get_objs(void)
+{
+    if (pthread_once(&objs_once, objs_init) != 0 || !objs_ok)
+        return NULL;
+    return &objs;
+}
+
+/* ---- hashing ----------------------------------------------------------------------------- */
+
+struct piece {
+    const uint8_t *p;
+    size_t n;
+};
+
+/* out = SHA-256 of the concatenated pieces. */
+static mcsec_err sha256_pieces(uint8_t out[MCSEC_ECCSI_HASH_BYTES], const struct piece *pieces,
+                               size_t count)
+{
+    const struct openssl_objs *o = get_objs();
+    EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+    int ok = o != NULL && ctx != NULL && EVP_DigestInit_ex2(ctx, o->sha256, NULL) == 1;
+    for (size_t i = 0; ok && i < count; i++)
+        ok = EVP_DigestUpdate(ctx, pieces[i].p, pieces[i].n) == 1;
+    unsigned len = 0;
+    ok = ok && EVP_DigestFinal_ex(ctx, out, &len) == 1 && len == MCSEC_ECCSI_HASH_BYTES;
+    EVP_MD_CTX_free(ctx);
+    if (!ok) {
+        mcsec_wipe(out, MCSEC_ECCSI_HASH_BYTES);
+        return MCSEC_ERR_CRYPTO;
+    }
+    return MCSEC_OK;
+}
+
+/* HS = SHA-256(G || KPAK || ID || PVT) (RFC 6507 §5.1.1 step 3, §5.2.2 step 3). */
+static mcsec_err hash_hs(uint8_t hs[MCSEC_ECCSI_HASH_BYTES], const uint8_t kpak[POINT],
+                         const uint8_t *id, size_t id_len, const uint8_t pvt[POINT])
+{
+    const struct piece pieces[] = {
+        {generator_enc, POINT}, {kpak, POINT}, {id, id_len}, {pvt, POINT}};
+    return sha256_pieces(hs, pieces, 4);
+}
+
+/* HE = SHA-256(HS || r || M) (RFC 6507 §5.2.1 step 4, §5.2.2 step 4). */
+static mcsec_err hash_he(uint8_t he[MCSEC_ECCSI_HASH_BYTES], const uint8_t hs[32],
+                         const uint8_t r[SCALAR], const uint8_t *msg, size_t msg_len)
+{
+    const struct piece pieces[] = {{hs, 32}, {r, SCALAR}, {msg, msg_len}};
+    return sha256_pieces(he, pieces, 3);
+}
+
+/* out = HMAC-SHA-256_key(concatenated pieces). */
+static mcsec_err hmac_pieces(uint8_t out[32], const uint8_t key[32], const struct piece *pieces,
+                             size_t count)
+{
+    const struct openssl_objs *o = get_objs();
+    EVP_MAC_CTX *ctx = o != NULL ? EVP_MAC_CTX_new(o->hmac) : NULL;
+    OSSL_PARAM params[] = {OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, "SHA256", 0),
+                           OSSL_PARAM_construct_end()};
+    int ok = ctx != NULL && EVP_MAC_init(ctx, key, 32, params) == 1;
+    for (size_t i = 0; ok && i < count; i++)
+        ok = EVP_MAC_update(ctx, pieces[i].p, pieces[i].n) == 1;
+    size_t len = 0;
+    ok = ok && EVP_MAC_final(ctx, out, &len, 32) == 1 && len == 32;
+    EVP_MAC_CTX_free(ctx);
+    if (!ok) {
+        mcsec_wipe(out, 32);
+        return MCSEC_ERR_CRYPTO;
+    }
+    return MCSEC_OK;
+}
+
+/* ---- points ------------------------------------------------------------------------------ */
+
+/* All-ones when the 32-octet big-endian a is below the 32-octet big-endian b. */
+static uint64_t bytes_lt(const uint8_t a[32], const uint8_t b[32])
+{
+    uint64_t borrow = 0;
+    for (int i = 31; i >= 0; i--)
+        borrow = ((uint64_t)a[i] - b[i] - borrow) >> 63;
+    return 0 - borrow;
+}
+
+/*
+ * Decodes 0x04 || x || y (public data): ENCODING for another prefix (the
+ * one-octet infinity 0x00, compressed and hybrid forms) or a coordinate >= p,
+ * NOT_ON_CURVE otherwise when the curve equation fails. P-256 has cofactor 1,
+ * so a point on the curve is in the group of order q.
+ */
+static mcsec_err point_decode_var(EC_POINT *pt, const uint8_t in[POINT], const EC_GROUP *group,
+                                  BN_CTX *bn)
+{
+    if (in[0] != 0x04 || !bytes_lt(in + 1, field_p) || !bytes_lt(in + 1 + SCALAR, field_p))
+        return MCSEC_ERR_ENCODING;
+    BN_CTX_start(bn);
+    BIGNUM *x = BN_CTX_get(bn);
+    BIGNUM *y = BN_CTX_get(bn);
+    mcsec_err err = MCSEC_ERR_CRYPTO;
+    if (y != NULL && BN_bin2bn(in + 1, SCALAR, x) != NULL &&
+        BN_bin2bn(in + 1 + SCALAR, SCALAR, y) != NULL) {
+        if (EC_POINT_set_affine_coordinates(group, pt, x, y, bn) == 1) {
+            err = MCSEC_OK;
+        } else {
+            ERR_clear_error();
+            err = MCSEC_ERR_NOT_ON_CURVE;
+        }
+    }
+    BN_CTX_end(bn);
+    return err;
+}
+
+/* Encodes a point as 0x04 || x || y; infinity cannot be encoded and gives MCSEC_ERR_CRYPTO. */
+static mcsec_err point_encode(uint8_t out[POINT], const EC_POINT *pt, const EC_GROUP *group,
+                              BN_CTX *bn)
+{
+    if (EC_POINT_point2oct(group, pt, POINT_CONVERSION_UNCOMPRESSED, out, POINT, bn) != POINT) {
+        ERR_clear_error();
+        mcsec_wipe(out, POINT);
+        return MCSEC_ERR_CRYPTO;
+    }
+    return MCSEC_OK;
+}
+
+/* y = p - y when mask is all-ones (y is a coordinate in (0, p)); constant time. */
+static void coordinate_cneg(uint8_t y[SCALAR], uint64_t mask)
+{
+    uint8_t neg[SCALAR];
+    uint64_t borrow = 0;
+    for (int i = SCALAR - 1; i >= 0; i--) {
+        uint64_t d = (uint64_t)field_p[i] - y[i] - borrow;
+        neg[i] = (uint8_t)d;
+        borrow = d >> 63;
+    }
+    uint8_t m8 = (uint8_t)mask;
+    for (int i = 0; i < SCALAR; i++)
+        y[i] = (uint8_t)((neg[i] & m8) | (y[i] & (uint8_t)~m8));
+    MCSEC_WIPE(neg);
+}
+
+/*
+ * out = [k]G encoded, for a secret k in [1, q). Constant time in k: k is
+ * replaced by q - k when its top octet is zero (then [k]G = -[q - k]G), so
+ * the scalar OpenSSL converts always has a non-zero top octet; the sign is
+ * restored with a masked negation of y.
+ */
+static mcsec_err mul_gen_secret(uint8_t out[POINT], const p256_scalar *k, const EC_GROUP *group,
+                                BN_CTX *bn)
+{
+    uint8_t kb[SCALAR];
+    p256_scalar_to_bytes(kb, k);
+    uint64_t top_zero = ct_is_zero_u64(kb[0]);
+    p256_scalar kk = *k;
+    p256_scalar negk;
+    p256_scalar_neg(&negk, k);
+    p256_scalar_cmov(&kk, &negk, top_zero);
+    p256_scalar_to_bytes(kb, &kk);
+
+    mcsec_err err = MCSEC_ERR_CRYPTO;
+    EC_POINT *pt = EC_POINT_new(group);
+    BIGNUM *kn = BN_secure_new();
+    if (pt != NULL && kn != NULL) {
+        BN_set_flags(kn, BN_FLG_CONSTTIME);
+        if (BN_bin2bn(kb, SCALAR, kn) != NULL && EC_POINT_mul(group, pt, kn, NULL, NULL, bn) == 1)
+            err = point_encode(out, pt, group, bn);
+    }
+    if (err == MCSEC_OK)
+        coordinate_cneg(out + 1 + SCALAR, top_zero);
+    else
+        mcsec_wipe(out, POINT);
+    EC_POINT_clear_free(pt);
+    BN_clear_free(kn);
+    MCSEC_WIPE(kb);
+    MCSEC_WIPE(kk);
+    MCSEC_WIPE(negk);
+    return err;
+}
+
+/* A public 32-octet scalar as a BIGNUM in the caller's BN_CTX frame. */
+static BIGNUM *bn_public(const p256_scalar *a, BN_CTX *bn)
+{
+    uint8_t b[SCALAR];
+    p256_scalar_to_bytes(b, a);
+    BIGNUM *r = BN_CTX_get(bn);
+    if (r != NULL && BN_bin2bn(b, SCALAR, r) == NULL)
+        r = NULL;
+    return r;
+}
+
+/* ---- scalars ----------------------------------------------------------------------------- */
+
+/* Reads a secret scalar; all-ones when it is in [1, q). */
+static uint64_t scalar_decode_nonzero(p256_scalar *r, const uint8_t in[SCALAR])
+{
+    uint64_t in_range = p256_scalar_from_bytes(r, in);
+    return in_range & ~p256_scalar_is_zero(r);
+}
+
+/* A uniformly random scalar in [1, q) by rejection (the rejected draws are discarded). */
+static mcsec_err random_scalar(p256_scalar *r, uint8_t bytes[SCALAR])
+{
+    for (int draw = 0; draw < MAX_DRAWS; draw++) {
+        mcsec_err err = mcsec_random(bytes, SCALAR);
+        if (err != MCSEC_OK)
+            return err;
+        uint64_t ok = scalar_decode_nonzero(r, bytes);
+        ct_declassify(&ok, sizeof ok); /* acceptance says nothing about the accepted value */
+        if (ok)
+            return MCSEC_OK;
+    }
+    return MCSEC_ERR_RANDOM;
+}
+
+/* ---- key generation and issuance (RFC 6507 §4.2, §5.1.1) ---------------------------------- */
+
+struct bn_frame {
+    const EC_GROUP *group;
+    BN_CTX *bn;
+};
+
+static mcsec_err frame_open(struct bn_frame *f)
+{
+    const struct openssl_objs *o = get_objs();
+    f->group = o != NULL ? o->group : NULL;
+    f->bn = BN_CTX_secure_new();
+    return f->group != NULL && f->bn != NULL ? MCSEC_OK : MCSEC_ERR_CRYPTO;
+}
+
+static void frame_close(struct bn_frame *f)
+{
+    BN_CTX_free(f->bn);
+}
+
+mcsec_err mcsec_eccsi_keygen(uint8_t ksak[MCSEC_ECCSI_KSAK_BYTES],
+                             uint8_t kpak[MCSEC_ECCSI_KPAK_BYTES])
+{
+    assert(ksak != NULL && kpak != NULL);
+    struct bn_frame f;
+    p256_scalar k;
+    mcsec_err err = frame_open(&f);
+    if (err == MCSEC_OK)
+        err = random_scalar(&k, ksak);
+    if (err == MCSEC_OK)
+        err = mul_gen_secret(kpak, &k, f.group, f.bn);
+    if (err != MCSEC_OK) {
+        mcsec_wipe(ksak, MCSEC_ECCSI_KSAK_BYTES);
+        mcsec_wipe(kpak, MCSEC_ECCSI_KPAK_BYTES);
+    }
+    ct_declassify(kpak, MCSEC_ECCSI_KPAK_BYTES); /* the public key */
+    frame_close(&f);
+    MCSEC_WIPE(k);
+    return err;
+}
+
+/* Issuance with an already decoded KSAK (checked against KPAK) and v, both in [1, q). */
+static mcsec_err issue_core(uint8_t ssk[SCALAR], uint8_t pvt[POINT], const p256_scalar *ksak,
+                            const uint8_t kpak[POINT], const uint8_t *id, size_t id_len,
+                            const p256_scalar *v, struct bn_frame *f)
+{
+    mcsec_err err = mul_gen_secret(pvt, v, f->group, f->bn);
+    if (err != MCSEC_OK)
+        return err;
+    ct_declassify(pvt, POINT); /* PVT is public */
+
+    uint8_t hs_bytes[32];
+    p256_scalar hs, t;
+    err = hash_hs(hs_bytes, kpak, id, id_len, pvt);
+    if (err != MCSEC_OK)
+        return err;
+    (void)p256_scalar_from_bytes(&hs, hs_bytes); /* HS as an integer, reduced mod q */
+    if (p256_scalar_is_zero(&hs))
+        return MCSEC_ERR_RETRY; /* RFC 6507 §5.1.1: HS = 0 mod q, choose another v */
+
+    p256_scalar_mul(&t, &hs, v);
+    p256_scalar_add(&t, &t, ksak); /* SSK = KSAK + HS*v mod q */
+    uint64_t zero = p256_scalar_is_zero(&t);
+    ct_declassify(&zero, sizeof zero); /* an SSK of 0 is discarded, never used */
+    if (zero)
+        err = MCSEC_ERR_RETRY;
+    else
+        p256_scalar_to_bytes(ssk, &t);
+    MCSEC_WIPE(t);
+    return err;
+}
+
+/* Decodes KSAK (RANGE unless in [1, q)) and checks KPAK = [KSAK]G (KEY_INVALID). */
+static mcsec_err ksak_decode(p256_scalar *k, const uint8_t ksak[SCALAR], const uint8_t kpak[POINT],
+                             struct bn_frame *f)
+{
+    uint64_t ok = scalar_decode_nonzero(k, ksak);
+    ct_declassify(&ok, sizeof ok);
+    if (!ok)
+        return MCSEC_ERR_RANGE;
+    uint8_t mine[POINT];
+    mcsec_err err = mul_gen_secret(mine, k, f->group, f->bn);
+    if (err != MCSEC_OK)
+        return err;
+    uint64_t same = ct_eq_bytes(mine, kpak, POINT);
+    ct_declassify(&same, sizeof same);
+    return same ? MCSEC_OK : MCSEC_ERR_KEY_INVALID;
+}
+
+mcsec_err mcsec_eccsi_issue_with_v(uint8_t ssk[MCSEC_ECCSI_SSK_BYTES],
+                                   uint8_t pvt[MCSEC_ECCSI_PVT_BYTES],
+                                   const uint8_t ksak[MCSEC_ECCSI_KSAK_BYTES],
+                                   const uint8_t kpak[MCSEC_ECCSI_KPAK_BYTES], const uint8_t *id,
+                                   size_t id_len, const uint8_t v[MCSEC_ECCSI_SCALAR_BYTES])
+{
+    assert(ssk != NULL && pvt != NULL && ksak != NULL && kpak != NULL && v != NULL);
+    assert(id != NULL || id_len == 0);
+    struct bn_frame f;
+    p256_scalar k, vv;
+    mcsec_err err = frame_open(&f);
+    if (err == MCSEC_OK && id_len > MCSEC_ECCSI_ID_MAX_BYTES)
+        err = MCSEC_ERR_LENGTH;
+    if (err == MCSEC_OK) {
+        uint64_t ok = scalar_decode_nonzero(&vv, v);
+        ct_declassify(&ok, sizeof ok);
+        if (!ok)
+            err = MCSEC_ERR_RANGE;
+    }
+    if (err == MCSEC_OK)
+        err = ksak_decode(&k, ksak, kpak, &f);
+    if (err == MCSEC_OK)
+        err = issue_core(ssk, pvt, &k, kpak, id, id_len, &vv, &f);
+    if (err != MCSEC_OK) {
+        mcsec_wipe(ssk, MCSEC_ECCSI_SSK_BYTES);
+        mcsec_wipe(pvt, MCSEC_ECCSI_PVT_BYTES);
+    }
+    frame_close(&f);
+    MCSEC_WIPE(k);
+    MCSEC_WIPE(vv);
+    return err;
+}
+
+/*
+ * Deterministic v: the HMAC-DRBG of RFC 6979 §3.2 with HMAC-SHA-256, qlen = 256.
+ *   x  = KSAK (32 octets), h1 = SHA-256(ID), h1' = (h1 mod q) as 32 octets
+ *   V = 0x01 x 32, K = 0x00 x 32
+ *   K = HMAC_K(V || 0x00 || x || h1'); V = HMAC_K(V)
+ *   K = HMAC_K(V || 0x01 || x || h1'); V = HMAC_K(V)
+ *   draw: V = HMAC_K(V); candidate v = V as a 256-bit big-endian integer
+ *   if v is not in [1, q), or RFC 6507 §5.1.1 rejects it (HS = 0 or SSK = 0
+ *   mod q): K = HMAC_K(V || 0x00); V = HMAC_K(V); draw again.
+ * This is exactly RFC 6979's generation of k for the "message hash" SHA-256(ID)
+ * under the private key KSAK, continued past rejected candidates per §3.2 h.3.
+ */
+struct drbg {
+    uint8_t k[32];
+    uint8_t v[32];
+};
+
+static mcsec_err drbg_step(struct drbg *d, uint8_t sep, const uint8_t *x, const uint8_t *h1)
+{
+    const struct piece pieces[] = {{d->v, 32}, {&sep, 1}, {x, x ? SCALAR : 0}, {h1, h1 ? 32 : 0}};
+    mcsec_err err = hmac_pieces(d->k, d->k, pieces, 4);
+    if (err == MCSEC_OK)
+        err = hmac_pieces(d->v, d->k, pieces, 1);
+    return err;
+}
+
+static mcsec_err drbg_init(struct drbg *d, const uint8_t ksak[SCALAR], const uint8_t *id,
+                           size_t id_len)
+{
+    uint8_t h1[32];
+    p256_scalar h;
+    const struct piece idp = {id, id_len};
+    mcsec_err err = sha256_pieces(h1, &idp, 1);
+    if (err != MCSEC_OK)
+        return err;
+    (void)p256_scalar_from_bytes(&h, h1); /* bits2octets: reduce mod q */
+    p256_scalar_to_bytes(h1, &h);
+    memset(d->v, 0x01, sizeof d->v);
+    memset(d->k, 0x00, sizeof d->k);
+    err = drbg_step(d, 0x00, ksak, h1);
+    if (err == MCSEC_OK)
+        err = drbg_step(d, 0x01, ksak, h1);
+    return err;
+}
+
+static mcsec_err drbg_draw(struct drbg *d, uint8_t out[32])
+{
+    const struct piece vp = {d->v, 32};
+    mcsec_err err = hmac_pieces(d->v, d->k, &vp, 1);
+    if (err == MCSEC_OK)
+        memcpy(out, d->v, 32);
+    return err;
+}
+
+mcsec_err mcsec_eccsi_issue(uint8_t ssk[MCSEC_ECCSI_SSK_BYTES], uint8_t pvt[MCSEC_ECCSI_PVT_BYTES],
+                            const uint8_t ksak[MCSEC_ECCSI_KSAK_BYTES],
+                            const uint8_t kpak[MCSEC_ECCSI_KPAK_BYTES], const uint8_t *id,
+                            size_t id_len)
+{
+    assert(ssk != NULL && pvt != NULL && ksak != NULL && kpak != NULL);
+    assert(id != NULL || id_len == 0);
+    struct bn_frame f;
+    struct drbg d;
+    p256_scalar k, v;
+    uint8_t vb[SCALAR];
+    mcsec_err err = frame_open(&f);
+    if (err == MCSEC_OK && id_len > MCSEC_ECCSI_ID_MAX_BYTES)
+        err = MCSEC_ERR_LENGTH;
+    if (err == MCSEC_OK)
+        err = ksak_decode(&k, ksak, kpak, &f);
+    if (err == MCSEC_OK)
+        err = drbg_init(&d, ksak, id, id_len);
+    for (int draw = 0; err == MCSEC_OK; draw++) {
+        if (draw == MAX_DRAWS) {
+            err = MCSEC_ERR_CRYPTO; /* unreachable in practice: 64 rejections in a row */
+            break;
+        }
+        err = drbg_draw(&d, vb);
+        if (err != MCSEC_OK)
+            break;
+        uint64_t ok = scalar_decode_nonzero(&v, vb);
+        ct_declassify(&ok, sizeof ok); /* a rejected candidate is discarded */
+        err = ok ? issue_core(ssk, pvt, &k, kpak, id, id_len, &v, &f) : MCSEC_ERR_RETRY;
+        if (err != MCSEC_ERR_RETRY)
+            break;
+        err = drbg_step(&d, 0x00, NULL, NULL);
+    }
+    if (err != MCSEC_OK) {
+        mcsec_wipe(ssk, MCSEC_ECCSI_SSK_BYTES);
+        mcsec_wipe(pvt, MCSEC_ECCSI_PVT_BYTES);
+    }
+    frame_close(&f);
+    MCSEC_WIPE(d);
+    MCSEC_WIPE(k);
+    MCSEC_WIPE(v);
+    MCSEC_WIPE(vb);
+    return err;
+}
+
+/* ---- validation (RFC 6507 §5.1.2) --------------------------------------------------------- */
+
+/*
+ * Checks [SSK]G == KPAK + [HS]PVT and returns HS. SSK is secret: [SSK]G is
+ * computed in constant time and compared as encodings with ct_eq_bytes; only
+ * the verdict is made public.
+ */
+static mcsec_err validate_core(uint8_t hs_out[32], p256_scalar *ssk_out, const uint8_t kpak[POINT],
+                               const uint8_t *id, size_t id_len, const uint8_t ssk[SCALAR],
+                               const uint8_t pvt[POINT], struct bn_frame *f)
+{
+    if (id_len > MCSEC_ECCSI_ID_MAX_BYTES)
+        return MCSEC_ERR_LENGTH;
+    EC_POINT *kp = EC_POINT_new(f->group);
+    EC_POINT *pv = EC_POINT_new(f->group);
+    mcsec_err err = kp != NULL && pv != NULL ? MCSEC_OK : MCSEC_ERR_NOMEM;
+    if (err == MCSEC_OK)
+        err = point_decode_var(kp, kpak, f->group, f->bn);
+    if (err == MCSEC_OK)
+        err = point_decode_var(pv, pvt, f->group, f->bn);
+    if (err == MCSEC_OK) {
+        uint64_t ok = scalar_decode_nonzero(ssk_out, ssk);
+        ct_declassify(&ok, sizeof ok);
+        if (!ok)
+            err = MCSEC_ERR_RANGE;
+    }
+    if (err == MCSEC_OK)
+        err = hash_hs(hs_out, kpak, id, id_len, pvt);
+
+    uint8_t lhs[POINT], rhs[POINT];
+    if (err == MCSEC_OK)
+        err = mul_gen_secret(lhs, ssk_out, f->group, f->bn);
+    if (err == MCSEC_OK) {
+        p256_scalar hs;
+        (void)p256_scalar_from_bytes(&hs, hs_out);
+        BN_CTX_start(f->bn);
+        BIGNUM *hsn = bn_public(&hs, f->bn);
+        if (hsn == NULL || EC_POINT_mul(f->group, pv, NULL, pv, hsn, f->bn) != 1 ||
+            EC_POINT_add(f->group, pv, pv, kp, f->bn) != 1)
+            err = MCSEC_ERR_CRYPTO;
+        else if (EC_POINT_is_at_infinity(f->group, pv))
+            err = MCSEC_ERR_KEY_INVALID; /* [SSK]G is never infinity for SSK in [1, q) */
+        else
+            err = point_encode(rhs, pv, f->group, f->bn);
+        BN_CTX_end(f->bn);
+    }
+    if (err == MCSEC_OK) {
+        uint64_t same = ct_eq_bytes(lhs, rhs, POINT);
+        ct_declassify(&same, sizeof same);
+        err = same ? MCSEC_OK : MCSEC_ERR_KEY_INVALID;
+    }
+    EC_POINT_free(kp);
+    EC_POINT_free(pv);
+    MCSEC_WIPE(lhs);
+    return err;
+}
+
+mcsec_err mcsec_eccsi_validate(const uint8_t kpak[MCSEC_ECCSI_KPAK_BYTES], const uint8_t *id,
+                               size_t id_len, const uint8_t ssk[MCSEC_ECCSI_SSK_BYTES],
+                               const uint8_t pvt[MCSEC_ECCSI_PVT_BYTES])
+{
+    assert(kpak != NULL && ssk != NULL && pvt != NULL && (id != NULL || id_len == 0));
+    struct bn_frame f;
+    uint8_t hs[32];
+    p256_scalar s;
+    mcsec_err err = frame_open(&f);
+    if (err == MCSEC_OK)
+        err = validate_core(hs, &s, kpak, id, id_len, ssk, pvt, &f);
+    frame_close(&f);
+    MCSEC_WIPE(s);
+    return err;
+}
+
+/* ---- signing (RFC 6507 §5.2.1) ----------------------------------------------------------- */
+
+/* One signing attempt with a validated key; RETRY when j is unusable. */
+static mcsec_err sign_core(uint8_t sig[MCSEC_ECCSI_SIG_BYTES], const uint8_t hs[32],
+                           const p256_scalar *ssk, const uint8_t pvt[POINT], const uint8_t *msg,
+                           size_t msg_len, const p256_scalar *j, struct bn_frame *f)
+{
+    uint8_t jpt[POINT];
+    mcsec_err err = mul_gen_secret(jpt, j, f->group, f->bn); /* J = [j]G */
+    if (err != MCSEC_OK)
+        return err;
+    uint8_t *r_bytes = sig;
+    memcpy(r_bytes, jpt + 1, SCALAR); /* r = Jx (step 3) */
+    MCSEC_WIPE(jpt);
+    ct_declassify(r_bytes, SCALAR); /* r is part of the signature */
+    p256_scalar r;
+    if (!scalar_decode_nonzero(&r, r_bytes))
+        return MCSEC_ERR_RETRY; /* a verifier rejects r = 0 and r >= q: choose another j */
+
+    uint8_t he_bytes[32];
+    err = hash_he(he_bytes, hs, r_bytes, msg, msg_len);
+    if (err != MCSEC_OK)
+        return err;
+    p256_scalar he, u;
+    (void)p256_scalar_from_bytes(&he, he_bytes);
+    p256_scalar_mul(&u, &r, ssk);
+    p256_scalar_add(&u, &u, &he); /* HE + r*SSK (step 5) */
+    uint64_t zero = p256_scalar_is_zero(&u);
+    ct_declassify(&zero, sizeof zero); /* this j is discarded */
+    if (!zero) {
+        p256_scalar_inv(&u, &u);
+        p256_scalar_mul(&u, &u, j); /* s' = (HE + r*SSK)^-1 * j (step 6); s' < q fits N = 32 */
+        p256_scalar_to_bytes(sig + SCALAR, &u);
+        memcpy(sig + 2 * SCALAR, pvt, POINT);
+    }
+    MCSEC_WIPE(u);
+    return zero ? MCSEC_ERR_RETRY : MCSEC_OK;
+}
+
+/* Validation errors of the signer's own key all mean "do not sign with it". */
+static mcsec_err as_key_error(mcsec_err err)
+{
+    switch (err) {
+    case MCSEC_ERR_ENCODING:
+    case MCSEC_ERR_NOT_ON_CURVE:
+    case MCSEC_ERR_RANGE: return MCSEC_ERR_KEY_INVALID;
+    default: return err;
+    }
+}
+
+mcsec_err mcsec_eccsi_sign_with_j(uint8_t sig[MCSEC_ECCSI_SIG_BYTES],
+                                  const uint8_t kpak[MCSEC_ECCSI_KPAK_BYTES], const uint8_t *id,
+                                  size_t id_len, const uint8_t ssk[MCSEC_ECCSI_SSK_BYTES],
+                                  const uint8_t pvt[MCSEC_ECCSI_PVT_BYTES], const uint8_t *msg,
+                                  size_t msg_len, const uint8_t j[MCSEC_ECCSI_SCALAR_BYTES])
+{
+    assert(sig != NULL && kpak != NULL && ssk != NULL && pvt != NULL && j != NULL);
+    assert((id != NULL || id_len == 0) && (msg != NULL || msg_len == 0));
+    struct bn_frame f;
+    uint8_t hs[32];
+    p256_scalar s, jj;
+    mcsec_err err = frame_open(&f);
+    if (err == MCSEC_OK)
+        err = as_key_error(validate_core(hs, &s, kpak, id, id_len, ssk, pvt, &f));
+    if (err == MCSEC_OK) {
+        uint64_t ok = scalar_decode_nonzero(&jj, j);
+        ct_declassify(&ok, sizeof ok);
+        if (!ok)
+            err = MCSEC_ERR_RANGE;
+    }
+    if (err == MCSEC_OK)
+        err = sign_core(sig, hs, &s, pvt, msg, msg_len, &jj, &f);
+    if (err != MCSEC_OK)
+        mcsec_wipe(sig, MCSEC_ECCSI_SIG_BYTES);
+    frame_close(&f);
+    MCSEC_WIPE(s);
+    MCSEC_WIPE(jj);
+    return err;
+}
+
+mcsec_err mcsec_eccsi_sign(uint8_t sig[MCSEC_ECCSI_SIG_BYTES],
+                           const uint8_t kpak[MCSEC_ECCSI_KPAK_BYTES], const uint8_t *id,
+                           size_t id_len, const uint8_t ssk[MCSEC_ECCSI_SSK_BYTES],
+                           const uint8_t pvt[MCSEC_ECCSI_PVT_BYTES], const uint8_t *msg,
+                           size_t msg_len)
+{
+    assert(sig != NULL && kpak != NULL && ssk != NULL && pvt != NULL);
+    assert((id != NULL || id_len == 0) && (msg != NULL || msg_len == 0));
+    struct bn_frame f;
+    uint8_t hs[32], jb[SCALAR];
+    p256_scalar s, j;
+    mcsec_err err = frame_open(&f);
+    if (err == MCSEC_OK)
+        err = as_key_error(validate_core(hs, &s, kpak, id, id_len, ssk, pvt, &f));
+    for (int draw = 0; err == MCSEC_OK; draw++) {
+        err = random_scalar(&j, jb);
+        if (err == MCSEC_OK)
+            err = sign_core(sig, hs, &s, pvt, msg, msg_len, &j, &f);
+        if (err != MCSEC_ERR_RETRY)
+            break;
+        err = draw + 1 < MAX_DRAWS ? MCSEC_OK : MCSEC_ERR_RANDOM;
+    }
+    if (err != MCSEC_OK)
+        mcsec_wipe(sig, MCSEC_ECCSI_SIG_BYTES);
+    frame_close(&f);
+    MCSEC_WIPE(s);
+    MCSEC_WIPE(j);
+    MCSEC_WIPE(jb);
+    return err;
+}
+
+/* ---- verification (RFC 6507 §5.2.2) ------------------------------------------------------ */
+
+/*
+ * J = [s]([HE]G + [r]Y) with Y = [HS]PVT + KPAK is computed as one
+ * multi-scalar product [s*HE]G + [s*r]KPAK + [s*r*HS]PVT (all public).
+ */
+static mcsec_err verify_point(uint8_t jx[SCALAR], const EC_POINT *kp, const EC_POINT *pv,
+                              const p256_scalar *hs, const p256_scalar *he, const p256_scalar *r,
+                              const p256_scalar *s, struct bn_frame *f)
+{
+    p256_scalar a, b, c;
+    p256_scalar_mul(&a, s, he);
+    p256_scalar_mul(&b, s, r);
+    p256_scalar_mul(&c, &b, hs);
+    BN_CTX_start(f->bn);
+    BIGNUM *an = bn_public(&a, f->bn);
+    BIGNUM *bn_ = bn_public(&b, f->bn);
+    BIGNUM *cn = bn_public(&c, f->bn);
+    EC_POINT *jp = EC_POINT_new(f->group);
+    mcsec_err err = MCSEC_ERR_CRYPTO;
+    if (an != NULL && bn_ != NULL && cn != NULL && jp != NULL) {
+        const EC_POINT *pts[2] = {kp, pv};
+        const BIGNUM *scs[2] = {bn_, cn};
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wdeprecated-declarations"
+        /* EC_POINTs_mul is deprecated in OpenSSL 3 but is the only multi-point product. */
+        int ok = EC_POINTs_mul(f->group, jp, an, 2, pts, scs, f->bn);
+#pragma GCC diagnostic pop
+        uint8_t enc[POINT];
+        if (ok != 1)
+            err = MCSEC_ERR_CRYPTO;
+        else if (EC_POINT_is_at_infinity(f->group, jp))
+            err = MCSEC_ERR_SIGNATURE;
+        else if ((err = point_encode(enc, jp, f->group, f->bn)) == MCSEC_OK)
+            memcpy(jx, enc + 1, SCALAR);
+    }
+    EC_POINT_free(jp);
+    BN_CTX_end(f->bn);
+    return err;
+}
+
+mcsec_err mcsec_eccsi_verify(const uint8_t kpak[MCSEC_ECCSI_KPAK_BYTES], const uint8_t *id,
+                             size_t id_len, const uint8_t *msg, size_t msg_len,
+                             const uint8_t sig[MCSEC_ECCSI_SIG_BYTES])
+{
+    assert(kpak != NULL && sig != NULL);
+    assert((id != NULL || id_len == 0) && (msg != NULL || msg_len == 0));
+    const uint8_t *r_bytes = sig, *s_bytes = sig + SCALAR, *pvt = sig + 2 * SCALAR;
+    struct bn_frame f;
+    mcsec_err err = frame_open(&f);
+    if (err != MCSEC_OK)
+        return err;
+    EC_POINT *kp = EC_POINT_new(f.group);
+    EC_POINT *pv = EC_POINT_new(f.group);
+    err = kp != NULL && pv != NULL ? MCSEC_OK : MCSEC_ERR_NOMEM;
+    if (err == MCSEC_OK && id_len > MCSEC_ECCSI_ID_MAX_BYTES)
+        err = MCSEC_ERR_LENGTH;
+    if (err == MCSEC_OK)
+        err = point_decode_var(kp, kpak, f.group, f.bn);
+    if (err == MCSEC_OK)
+        err = point_decode_var(pv, pvt, f.group, f.bn); /* step 1: PVT on the curve */
+    p256_scalar r, s, hs, he;
+    if (err == MCSEC_OK &&
+        !(scalar_decode_nonzero(&r, r_bytes) & scalar_decode_nonzero(&s, s_bytes)))
+        err = MCSEC_ERR_RANGE;
+    uint8_t hs_bytes[32], he_bytes[32], jx[SCALAR];
+    if (err == MCSEC_OK)
+        err = hash_hs(hs_bytes, kpak, id, id_len, pvt);
+    if (err == MCSEC_OK)
+        err = hash_he(he_bytes, hs_bytes, r_bytes, msg, msg_len);
+    if (err == MCSEC_OK) {
+        (void)p256_scalar_from_bytes(&hs, hs_bytes);
+        (void)p256_scalar_from_bytes(&he, he_bytes);
+        err = verify_point(jx, kp, pv, &hs, &he, &r, &s, &f);
+    }
+    /* Step 7: Jx = r mod p; both are below p here, so compare the octets. */
+    if (err == MCSEC_OK && memcmp(jx, r_bytes, SCALAR) != 0)
+        err = MCSEC_ERR_SIGNATURE;
+    EC_POINT_free(kp);
+    EC_POINT_free(pv);
+    frame_close(&f);
+    return err;
+}

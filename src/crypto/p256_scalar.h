@@ -1,0 +1,46 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * Integers modulo the order q of the NIST P-256 group (the ECCSI scalar
+ * field, RFC 6507 with the RFC 6509 profile): 4 little-endian 64-bit limbs,
+ * Montgomery form with R = 2^256 for products, no heap.
+ *
+ * Every function is constant time in its element arguments: no branch or
+ * memory index depends on their values. Elements are kept fully reduced in
+ * [0, q). Outputs may alias inputs.
+ */
+#ifndef MCSEC_CRYPTO_P256_SCALAR_H
+#define MCSEC_CRYPTO_P256_SCALAR_H
+
+#include <stdint.h>
+
+#define P256_SCALAR_BYTES 32
+
+typedef struct p256_scalar {
+    uint64_t w[4]; /* little-endian limbs */
+} p256_scalar;
+
+/* The group order q itself (not reduced, for range checks). */
+extern const p256_scalar p256_order;
+
+/*
+ * Reads a 32-octet big-endian number a. Returns an all-ones mask when
+ * a < q (r = a), else 0 (r = a mod q, exact because a < 2^256 < 2q).
+ */
+uint64_t p256_scalar_from_bytes(p256_scalar *r, const uint8_t in[P256_SCALAR_BYTES]);
+void p256_scalar_to_bytes(uint8_t out[P256_SCALAR_BYTES], const p256_scalar *a);
+
+/* All-ones mask when a == 0. */
+uint64_t p256_scalar_is_zero(const p256_scalar *a);
+
+/* Plain (non-Montgomery) arithmetic mod q on reduced inputs. */
+void p256_scalar_add(p256_scalar *r, const p256_scalar *a, const p256_scalar *b);
+void p256_scalar_sub(p256_scalar *r, const p256_scalar *a, const p256_scalar *b);
+void p256_scalar_neg(p256_scalar *r, const p256_scalar *a);
+/* r = a*b mod q. */
+void p256_scalar_mul(p256_scalar *r, const p256_scalar *a, const p256_scalar *b);
+/* r = a^-1 mod q by Fermat (a^(q-2)); r = 0 when a = 0. */
+void p256_scalar_inv(p256_scalar *r, const p256_scalar *a);
+/* r = mask ? a : r (mask all-ones or zero). */
+void p256_scalar_cmov(p256_scalar *r, const p256_scalar *a, uint64_t mask);
+
+#endif
