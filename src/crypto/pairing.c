@@ -1,0 +1,520 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The reduced Tate-Lichtenbaum pairing of RFC 6508 §3.2 on the SAKKE curve
+ * E: y^2 = x^3 - 3x over F_p, p = 3 mod 4, p + 1 = 4q.
+ *
+ * RFC 6508 evaluates the Miller function of the first point R at the image
+ * psi(Q) = (-Qx, i*Qy) of the second point under the distortion map, and
+ * returns the class of v^4 in F_p^2* / F_p* written as x2/x1 (the PF_p
+ * representation). That last step is what makes this file's shortcuts exact:
+ *
+ *   Every factor in F_p* vanishes. If v' = s*v with s in F_p*, then
+ *   v'^4 = s^4 * v^4 and x2'/x1' = (s^4 x2)/(s^4 x1) = x2/x1. So
+ *   - each line may be scaled by any non-zero F_p factor (we multiply the
+ *     RFC's lines by powers of the Jacobian Z, or divide them by the
+ *     coefficient of i, instead of inverting once per step);
+ *   - vertical lines (x - Cx, at psi(Q): -Qx - Cx, an F_p element) may be
+ *     multiplied in or left out at will. Hence any signed-digit chain for
+ *     q - 1 gives the RFC's value: subtracting R uses the line through C
+ *     and -R, and the Miller function of -1 is 1/(x - Rx), again in F_p.
+ *     We use the NAF of q - 1 (353 non-zero digits instead of 513).
+ *
+ * The chain depends only on q, which is public: the sequence of operations
+ * is the same for every input, and the sign of a digit only selects Ry or
+ * -Ry at a position fixed by q. No branch or index depends on the points.
+ *
+ * Lines at psi(Q) have the shape c + d*i with c = l_x*Qx + l_0 and
+ * d = l_y*Qy, where l_x, l_0, l_y in F_p depend only on the Miller point.
+ *
+ * Precomputation (pairing_table_*): the pairing restricted to the order-q
+ * subgroup is bilinear on a cyclic group, hence symmetric: with r = [u]k,
+ * <r, k> = <k, k>^u = <k, r>. So <r, k> is the Miller loop of the fixed k
+ * evaluated at r. The table stores every line of k divided by its l_y (never
+ * zero: l_y is a non-zero multiple of 2*Cy or of Cx - Rx), i.e. the line
+ * (lambda*Qx + mu) + Qy*i, and a doubling step followed by an addition step
+ * stores the product of its two lines:
+ *   (c1 + Qy i)(c2 + Qy i) = (c1 c2 - Qy^2) + Qy (c1 + c2) i,
+ * and with Qy^2 = Qx^3 - 3Qx this is
+ *   (-Qx^3 + a2 Qx^2 + a1 Qx + a0) + Qy (b1 Qx + b0) i.
+ */
+#include "crypto/pairing.h"
+
+#include <stdint.h>
+#include <stdlib.h>
+
+#include "mcsec/common.h"
+
+#define FP (&mont_sakke_p)
+
+/* ---- the loop shape: signed digits of q - 1 ------------------------------ */
+
+/* q - 1 has at most 1024 bits, its NAF at most one digit more. */
+#define DIGITS_MAX (MONT_LIMBS * 64 + 1)
+
+struct chain {
+    int8_t d[DIGITS_MAX]; /* most significant first, d[0] = 1 */
+    size_t n;
+    size_t adds; /* non-zero digits after d[0] */
+};
+
+static int is_zero_var(const mp1024 *a)
+{
+    uint64_t acc = 0;
+    for (int k = 0; k < MONT_LIMBS; k++)
+        acc |= a->w[k];
+    return acc == 0;
+}
+
+/* a += 1 or a -= 1 (public data). */
+static void step_one_var(mp1024 *a, int up)
+{
+    for (int k = 0; k < MONT_LIMBS; k++) {
+        uint64_t old = a->w[k];
+        a->w[k] = up ? old + 1 : old - 1;
+        if (up ? a->w[k] != 0 : old != 0)
+            break;
+    }
+}
+
+static void shift_right_one_var(mp1024 *a)
+{
+    for (int k = 0; k < MONT_LIMBS - 1; k++)
+        a->w[k] = (a->w[k] >> 1) | (a->w[k + 1] << 63);
+    a->w[MONT_LIMBS - 1] >>= 1;
+}
+
+/* Non-adjacent form of q - 1. Depends only on the public group order. */
+static void chain_of_q(struct chain *c)
+{
+    int8_t rev[DIGITS_MAX];
+    size_t n = 0;
+    mp1024 e = mont_sakke_q.m;
+    step_one_var(&e, 0);
+    while (!is_zero_var(&e) && n < DIGITS_MAX) {
+        int8_t z = 0;
+        if (e.w[0] & 1) {
+            z = (e.w[0] & 3) == 1 ? 1 : -1;
+            step_one_var(&e, z < 0);
+        }
+        rev[n++] = z;
+        shift_right_one_var(&e);
+    }
+    c->n = n;
+    c->adds = 0;
+    for (size_t k = 0; k < n; k++) {
+        c->d[k] = rev[n - 1 - k];
+        if (k > 0 && c->d[k] != 0)
+            c->adds++;
+    }
+}
+
+/* ---- Miller-loop point steps in Jacobian coordinates ---------------------- */
+
+/* Intermediate values of a doubling that its tangent line needs. */
+struct dbl_parts {
+    mp1024 alpha; /* 3(X - Z^2)(X + Z^2) = 3(X^2 - Z^4), the slope numerator */
+    mp1024 delta; /* Z^2 */
+    mp1024 gamma; /* Y^2 */
+    mp1024 x;     /* X before the doubling */
+};
+
+/*
+ * c = 2c for a = -3 (3M + 5S). The tangent at C = (X/Z^2, Y/Z^3), evaluated
+ * at psi(Q) and multiplied by Z^6 (the RFC's t1 + t2 i times Z^6), is
+ *   t1 = alpha (Z^2 Qx + X) - 2Y^2,   t2 = (2YZ) Z^2 Qy,
+ * where 2YZ is the new Z.
+ */
+static void dbl_keep(sk_jac *c, struct dbl_parts *t)
+{
+    mp1024 beta, u, v;
+    mont_sqr(&t->delta, &c->z, FP);
+    mont_sqr(&t->gamma, &c->y, FP);
+    mont_mul(&beta, &c->x, &t->gamma, FP);
+    mont_sub(&u, &c->x, &t->delta, FP);
+    mont_add(&v, &c->x, &t->delta, FP);
+    mont_mul(&u, &u, &v, FP);
+    mont_dbl(&v, &u, FP);
+    mont_add(&t->alpha, &u, &v, FP);
+    t->x = c->x;
+    /* Z3 = (Y + Z)^2 - Y^2 - Z^2 = 2YZ */
+    mont_add(&u, &c->y, &c->z, FP);
+    mont_sqr(&u, &u, FP);
+    mont_sub(&u, &u, &t->gamma, FP);
+    mont_sub(&c->z, &u, &t->delta, FP);
+    /* X3 = alpha^2 - 8 beta */
+    mont_dbl(&beta, &beta, FP);
+    mont_dbl(&beta, &beta, FP); /* 4 beta */
+    mont_sqr(&u, &t->alpha, FP);
+    mont_sub(&u, &u, &beta, FP);
+    mont_sub(&c->x, &u, &beta, FP);
+    /* Y3 = alpha (4 beta - X3) - 8 gamma^2 */
+    mont_sub(&beta, &beta, &c->x, FP);
+    mont_mul(&beta, &beta, &t->alpha, FP);
+    mont_sqr(&u, &t->gamma, FP);
+    mont_dbl(&u, &u, FP);
+    mont_dbl(&u, &u, FP);
+    mont_dbl(&u, &u, FP);
+    mont_sub(&c->y, &beta, &u, FP);
+    MCSEC_WIPE(beta);
+    MCSEC_WIPE(u);
+    MCSEC_WIPE(v);
+}
+
+/*
+ * c = c + (rx, ry), the affine point not equal to +-c (7M + 4S). With
+ * H = rx Z^2 - X and s = 2(ry Z^3 - Y), the line through C and R at psi(Q),
+ * multiplied by 2HZ (the new Z), is
+ *   t1 = s (Qx + rx) - Z3 ry,   t2 = Z3 Qy.
+ * On return *s holds s; the new Z is c->z.
+ */
+static void add_keep(sk_jac *c, const mp1024 *rx, const mp1024 *ry, mp1024 *s)
+{
+    mp1024 zz, u2, h, hh, i4, j, v, t;
+    mont_sqr(&zz, &c->z, FP);
+    mont_mul(&u2, rx, &zz, FP);
+    mont_mul(&t, &c->z, &zz, FP);
+    mont_mul(&t, &t, ry, FP);
+    mont_sub(&h, &u2, &c->x, FP);
+    mont_sub(&t, &t, &c->y, FP);
+    mont_dbl(s, &t, FP);
+    mont_sqr(&hh, &h, FP);
+    mont_dbl(&i4, &hh, FP);
+    mont_dbl(&i4, &i4, FP);
+    mont_mul(&j, &h, &i4, FP);
+    mont_mul(&v, &c->x, &i4, FP);
+    /* X3 = s^2 - J - 2V */
+    mont_sqr(&t, s, FP);
+    mont_sub(&t, &t, &j, FP);
+    mont_sub(&t, &t, &v, FP);
+    mont_sub(&c->x, &t, &v, FP);
+    /* Y3 = s (V - X3) - 2 Y J */
+    mont_sub(&v, &v, &c->x, FP);
+    mont_mul(&v, &v, s, FP);
+    mont_mul(&j, &j, &c->y, FP);
+    mont_dbl(&j, &j, FP);
+    mont_sub(&c->y, &v, &j, FP);
+    /* Z3 = (Z + H)^2 - Z^2 - H^2 = 2ZH */
+    mont_add(&t, &c->z, &h, FP);
+    mont_sqr(&t, &t, FP);
+    mont_sub(&t, &t, &zz, FP);
+    mont_sub(&c->z, &t, &hh, FP);
+    MCSEC_WIPE(zz);
+    MCSEC_WIPE(u2);
+    MCSEC_WIPE(h);
+    MCSEC_WIPE(hh);
+    MCSEC_WIPE(i4);
+    MCSEC_WIPE(j);
+    MCSEC_WIPE(v);
+    MCSEC_WIPE(t);
+}
+
+static void jac_from_affine(sk_jac *c, const sk_affine *a)
+{
+    c->x = a->x;
+    c->y = a->y;
+    c->z = FP->one;
+}
+
+/* ry or -ry for a digit of the public chain. */
+static void signed_y(mp1024 *out, const mp1024 *y, int8_t digit)
+{
+    if (digit < 0)
+        mont_neg(out, y, FP);
+    else
+        *out = *y;
+}
+
+/* v = v^4 and the PF_p representation x2/x1 (RFC 6508 §3.2, last steps). */
+static void finish(mp1024 *w, fp2 *v)
+{
+    fp2_sqr(v, v, FP);
+    fp2_sqr(v, v, FP);
+    fp2_to_pfp(w, v, FP);
+}
+
+/* ---- direct pairing ------------------------------------------------------- */
+
+/* v = v^2 * line (or v = line on the first step). */
+static void accumulate(fp2 *v, const mp1024 *c, const mp1024 *d, int first, int square)
+{
+    if (first) {
+        v->a = *c;
+        v->b = *d;
+        return;
+    }
+    if (square)
+        fp2_sqr(v, v, FP);
+    fp2_mul_fp_pair(v, v, c, d, FP);
+}
+
+void pairing_tate(mp1024 *w, const sk_affine *a, const sk_affine *b)
+{
+    struct chain ch;
+    struct dbl_parts t;
+    sk_jac c;
+    fp2 v;
+    mp1024 lc, ld, ry, s, qxrx;
+
+    chain_of_q(&ch);
+    jac_from_affine(&c, a);
+    mont_add(&qxrx, &b->x, &a->x, FP);
+    fp2_set_one(&v, FP);
+    for (size_t k = 1; k < ch.n; k++) {
+        dbl_keep(&c, &t);
+        /* t1 = alpha (Z^2 Qx + X) - 2 gamma, t2 = Z3 Z^2 Qy */
+        mont_mul(&lc, &t.delta, &b->x, FP);
+        mont_add(&lc, &lc, &t.x, FP);
+        mont_mul(&lc, &lc, &t.alpha, FP);
+        mont_dbl(&t.gamma, &t.gamma, FP);
+        mont_sub(&lc, &lc, &t.gamma, FP);
+        mont_mul(&ld, &c.z, &t.delta, FP);
+        mont_mul(&ld, &ld, &b->y, FP);
+        accumulate(&v, &lc, &ld, k == 1, 1);
+        if (ch.d[k] == 0)
+            continue;
+        signed_y(&ry, &a->y, ch.d[k]);
+        add_keep(&c, &a->x, &ry, &s);
+        /* t1 = s (Qx + Rx) - Z3 Ry, t2 = Z3 Qy */
+        mont_mul(&lc, &s, &qxrx, FP);
+        mont_mul(&ld, &c.z, &ry, FP);
+        mont_sub(&lc, &lc, &ld, FP);
+        mont_mul(&ld, &c.z, &b->y, FP);
+        accumulate(&v, &lc, &ld, 0, 0);
+    }
+    finish(w, &v);
+    MCSEC_WIPE(t);
+    MCSEC_WIPE(c);
+    MCSEC_WIPE(v);
+    MCSEC_WIPE(lc);
+    MCSEC_WIPE(ld);
+    MCSEC_WIPE(ry);
+    MCSEC_WIPE(s);
+    MCSEC_WIPE(qxrx);
+}
+
+/* ---- precomputation for a fixed second argument --------------------------- */
+
+/*
+ * Coefficients, in loop order: a doubling not followed by an addition
+ * stores (lambda, mu); a doubling followed by an addition stores
+ * (a2, a1, a0, b1, b0) as in the comment at the top.
+ */
+struct pairing_table {
+    size_t n_coef;
+    mp1024 coef[];
+};
+
+#define DBL_COEFS  2
+#define PAIR_COEFS 5
+
+static size_t table_coefs(const struct chain *ch)
+{
+    return (ch->n - 1) * DBL_COEFS + ch->adds * (PAIR_COEFS - DBL_COEFS);
+}
+
+/*
+ * One line before normalisation: (num_l Qx + num_m) + den Qy i, to be divided
+ * by den.
+ */
+struct raw_line {
+    mp1024 num_l, num_m;
+};
+
+/* Records the lines of the Miller loop of k: nums in raw[], dens in den[]. */
+static void record_lines(struct raw_line *raw, mp1024 *den, const struct chain *ch,
+                         const sk_affine *k)
+{
+    struct dbl_parts t;
+    sk_jac c;
+    mp1024 ry, s;
+    size_t n = 0;
+
+    jac_from_affine(&c, k);
+    for (size_t i = 1; i < ch->n; i++) {
+        dbl_keep(&c, &t);
+        /* alpha Z^2 Qx + (alpha X - 2 gamma) + (Z3 Z^2) Qy i */
+        mont_mul(&raw[n].num_l, &t.alpha, &t.delta, FP);
+        mont_mul(&raw[n].num_m, &t.alpha, &t.x, FP);
+        mont_dbl(&t.gamma, &t.gamma, FP);
+        mont_sub(&raw[n].num_m, &raw[n].num_m, &t.gamma, FP);
+        mont_mul(&den[n], &c.z, &t.delta, FP);
+        n++;
+        if (ch->d[i] == 0)
+            continue;
+        signed_y(&ry, &k->y, ch->d[i]);
+        add_keep(&c, &k->x, &ry, &s);
+        /* s Qx + (s Rx - Z3 Ry) + Z3 Qy i */
+        raw[n].num_l = s;
+        mont_mul(&raw[n].num_m, &s, &k->x, FP);
+        mont_mul(&ry, &ry, &c.z, FP);
+        mont_sub(&raw[n].num_m, &raw[n].num_m, &ry, FP);
+        den[n] = c.z;
+        n++;
+    }
+    MCSEC_WIPE(t);
+    MCSEC_WIPE(c);
+    MCSEC_WIPE(ry);
+    MCSEC_WIPE(s);
+}
+
+/*
+ * den[i] = den[i]^-1 for all i with one inversion (Montgomery's trick);
+ * pre is scratch of n entries. A zero anywhere (impossible for points of
+ * order q) would turn every entry to zero; nothing branches on it.
+ */
+static void batch_invert(mp1024 *den, mp1024 *pre, size_t n)
+{
+    mp1024 inv, t;
+    pre[0] = den[0];
+    for (size_t i = 1; i < n; i++)
+        mont_mul(&pre[i], &pre[i - 1], &den[i], FP);
+    mont_inv(&inv, &pre[n - 1], FP);
+    for (size_t i = n - 1; i > 0; i--) {
+        mont_mul(&t, &inv, &pre[i - 1], FP);
+        mont_mul(&inv, &inv, &den[i], FP);
+        den[i] = t;
+    }
+    den[0] = inv;
+    MCSEC_WIPE(inv);
+    MCSEC_WIPE(t);
+}
+
+/* (lambda, mu) = (num_l, num_m) / den, with den already inverted. */
+static void normalise(mp1024 *lambda, mp1024 *mu, const struct raw_line *raw, const mp1024 *den_inv)
+{
+    mont_mul(lambda, &raw->num_l, den_inv, FP);
+    mont_mul(mu, &raw->num_m, den_inv, FP);
+}
+
+/*
+ * Product of two normalised lines (l1 Qx + m1 + Qy i)(l2 Qx + m2 + Qy i)
+ * as (a2, a1, a0, b1, b0): a2 = l1 l2, a1 = l1 m2 + l2 m1 + 3, a0 = m1 m2,
+ * b1 = l1 + l2, b0 = m1 + m2.
+ */
+static void merge_lines(mp1024 out[PAIR_COEFS], const mp1024 *l1, const mp1024 *m1,
+                        const mp1024 *l2, const mp1024 *m2)
+{
+    mp1024 s, t, three;
+    mont_mul(&out[0], l1, l2, FP);
+    mont_mul(&out[2], m1, m2, FP);
+    mont_add(&s, l1, m1, FP);
+    mont_add(&t, l2, m2, FP);
+    mont_mul(&s, &s, &t, FP);
+    mont_sub(&s, &s, &out[0], FP);
+    mont_sub(&s, &s, &out[2], FP);
+    mont_dbl(&three, &FP->one, FP);
+    mont_add(&three, &three, &FP->one, FP);
+    mont_add(&out[1], &s, &three, FP);
+    mont_add(&out[3], l1, l2, FP);
+    mont_add(&out[4], m1, m2, FP);
+    MCSEC_WIPE(s);
+    MCSEC_WIPE(t);
+}
+
+static void fill_table(struct pairing_table *tab, const struct chain *ch,
+                       const struct raw_line *raw, const mp1024 *den_inv)
+{
+    mp1024 l1, m1, l2, m2;
+    size_t line = 0, out = 0;
+    for (size_t i = 1; i < ch->n; i++) {
+        normalise(&l1, &m1, &raw[line], &den_inv[line]);
+        line++;
+        if (ch->d[i] == 0) {
+            tab->coef[out++] = l1;
+            tab->coef[out++] = m1;
+            continue;
+        }
+        normalise(&l2, &m2, &raw[line], &den_inv[line]);
+        line++;
+        merge_lines(&tab->coef[out], &l1, &m1, &l2, &m2);
+        out += PAIR_COEFS;
+    }
+    MCSEC_WIPE(l1);
+    MCSEC_WIPE(m1);
+    MCSEC_WIPE(l2);
+    MCSEC_WIPE(m2);
+}
+
+struct pairing_table *pairing_table_new(const sk_affine *k)
+{
+    struct chain ch;
+    chain_of_q(&ch);
+    size_t n_lines = ch.n - 1 + ch.adds;
+    size_t n_coef = table_coefs(&ch);
+    struct pairing_table *tab = malloc(sizeof *tab + n_coef * sizeof(mp1024));
+    struct raw_line *raw = malloc(n_lines * sizeof *raw);
+    mp1024 *scratch = malloc(2 * n_lines * sizeof *scratch);
+    if (tab == NULL || raw == NULL || scratch == NULL) {
+        free(tab);
+        free(raw);
+        free(scratch);
+        return NULL;
+    }
+    tab->n_coef = n_coef;
+    mp1024 *den = scratch, *pre = scratch + n_lines;
+    record_lines(raw, den, &ch, k);
+    batch_invert(den, pre, n_lines);
+    fill_table(tab, &ch, raw, den);
+    mcsec_wipe(raw, n_lines * sizeof *raw);
+    mcsec_wipe(scratch, 2 * n_lines * sizeof *scratch);
+    free(raw);
+    free(scratch);
+    return tab;
+}
+
+/* Powers of the evaluation point used by the merged steps. */
+struct eval_point {
+    mp1024 x, y, x2, x3, xy;
+};
+
+void pairing_table_eval(mp1024 *w, const struct pairing_table *t, const sk_affine *r)
+{
+    struct chain ch;
+    struct eval_point q;
+    fp2 v;
+    mp1024 c, d, u;
+    const mp1024 *co = t->coef;
+
+    chain_of_q(&ch);
+    q.x = r->x;
+    q.y = r->y;
+    mont_sqr(&q.x2, &q.x, FP);
+    mont_mul(&q.x3, &q.x2, &q.x, FP);
+    mont_mul(&q.xy, &q.x, &q.y, FP);
+    fp2_set_one(&v, FP);
+    for (size_t i = 1; i < ch.n; i++) {
+        if (ch.d[i] == 0) {
+            /* lambda Qx + mu + Qy i */
+            mont_mul(&c, &co[0], &q.x, FP);
+            mont_add(&c, &c, &co[1], FP);
+            accumulate(&v, &c, &q.y, i == 1, 1);
+            co += DBL_COEFS;
+            continue;
+        }
+        /* (-Qx^3 + a2 Qx^2 + a1 Qx + a0) + (b1 Qx Qy + b0 Qy) i */
+        mont_mul(&c, &co[0], &q.x2, FP);
+        mont_mul(&u, &co[1], &q.x, FP);
+        mont_add(&c, &c, &u, FP);
+        mont_add(&c, &c, &co[2], FP);
+        mont_sub(&c, &c, &q.x3, FP);
+        mont_mul(&d, &co[3], &q.xy, FP);
+        mont_mul(&u, &co[4], &q.y, FP);
+        mont_add(&d, &d, &u, FP);
+        accumulate(&v, &c, &d, i == 1, 1);
+        co += PAIR_COEFS;
+    }
+    finish(w, &v);
+    MCSEC_WIPE(q);
+    MCSEC_WIPE(v);
+    MCSEC_WIPE(c);
+    MCSEC_WIPE(d);
+    MCSEC_WIPE(u);
+}
+
+void pairing_table_free(struct pairing_table *t)
+{
+    if (t == NULL)
+        return;
+    mcsec_wipe(t->coef, t->n_coef * sizeof(mp1024));
+    free(t);
+}
