@@ -193,6 +193,32 @@ static mcsec_err point_encode(uint8_t out[POINT], const EC_POINT *pt, const EC_G
     return MCSEC_OK;
 }
 
+/*
+ * Encodes a point derived from a secret scalar. EC_POINT_point2oct is not
+ * used here: it writes BN_num_bytes(x) octets after a variable run of zero
+ * padding, a length that depends on the coordinate. BN_bn2binpad to the
+ * fixed 32 octets reads every limb whatever the value.
+ */
+__attribute__((noinline)) static mcsec_err
+point_encode_fixed(uint8_t out[POINT], const EC_POINT *pt, const EC_GROUP *group, BN_CTX *bn)
+{
+    BN_CTX_start(bn);
+    BIGNUM *x = BN_CTX_get(bn);
+    BIGNUM *y = BN_CTX_get(bn);
+    mcsec_err err = MCSEC_ERR_CRYPTO;
+    if (y != NULL && EC_POINT_get_affine_coordinates(group, pt, x, y, bn) == 1 &&
+        BN_bn2binpad(x, out + 1, SCALAR) == SCALAR &&
+        BN_bn2binpad(y, out + 1 + SCALAR, SCALAR) == SCALAR) {
+        out[0] = 0x04;
+        err = MCSEC_OK;
+    } else {
+        ERR_clear_error();
+        mcsec_wipe(out, POINT);
+    }
+    BN_CTX_end(bn);
+    return err;
+}
+
 /* y = p - y when mask is all-ones (y is a coordinate in (0, p)); constant time. */
 static void coordinate_cneg(uint8_t y[SCALAR], uint64_t mask)
 {
@@ -213,10 +239,11 @@ static void coordinate_cneg(uint8_t y[SCALAR], uint64_t mask)
  * out = [k]G encoded, for a secret k in [1, q). Constant time in k: k is
  * replaced by q - k when its top octet is zero (then [k]G = -[q - k]G), so
  * the scalar OpenSSL converts always has a non-zero top octet; the sign is
- * restored with a masked negation of y.
+ * restored with a masked negation of y. Not inlined: the valgrind
+ * suppressions for OpenSSL's internals are scoped to this function.
  */
-static mcsec_err mul_gen_secret(uint8_t out[POINT], const p256_scalar *k, const EC_GROUP *group,
-                                BN_CTX *bn)
+__attribute__((noinline)) static mcsec_err mul_gen_secret(uint8_t out[POINT], const p256_scalar *k,
+                                                          const EC_GROUP *group, BN_CTX *bn)
 {
     uint8_t kb[SCALAR];
     p256_scalar_to_bytes(kb, k);
@@ -233,7 +260,7 @@ static mcsec_err mul_gen_secret(uint8_t out[POINT], const p256_scalar *k, const 
     if (pt != NULL && kn != NULL) {
         BN_set_flags(kn, BN_FLG_CONSTTIME);
         if (BN_bin2bn(kb, SCALAR, kn) != NULL && EC_POINT_mul(group, pt, kn, NULL, NULL, bn) == 1)
-            err = point_encode(out, pt, group, bn);
+            err = point_encode_fixed(out, pt, group, bn);
     }
     if (err == MCSEC_OK)
         coordinate_cneg(out + 1 + SCALAR, top_zero);
