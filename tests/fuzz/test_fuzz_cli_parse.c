@@ -338,16 +338,23 @@ static void known_answers(void)
 /* A secret given where an option name or a stray argument is expected never reaches msg. */
 static void secrets_not_echoed(void)
 {
-    static const char *const cases[] = {
-        "--z\0s3cr3tdeadbeef\0stray-s3cr3tdeadbeef",
-        "s3cr3tdeadbeef",
-        "--user\0a\0--kms\0b\0--nope=s3cr3tdeadbeef",
-        "--user\0a\0--kms\0b\0--z\0s3cr3tdeadbeef\0--z\0s3cr3tdeadbeef",
+#define WORDS(s)                                                                                   \
+    {                                                                                              \
+        s, sizeof(s) - 1                                                                           \
+    }
+    static const struct {
+        const char *words;
+        size_t len;
+    } cases[] = {
+        WORDS("--z\0s3cr3tdeadbeef\0stray-s3cr3tdeadbeef"),
+        WORDS("s3cr3tdeadbeef"),
+        WORDS("--user\0a\0--kms\0b\0--nope=s3cr3tdeadbeef"),
+        WORDS("--user\0a\0--kms\0b\0--z\0s3cr3tdeadbeef\0--z\0s3cr3tdeadbeef"),
     };
-    static const size_t lens[] = {37, 14, 40, 52};
+#undef WORDS
     char msg[160];
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-        enum cli_args_result r = fuzz_args_msg(cases[i], lens[i], msg, sizeof msg);
+        enum cli_args_result r = fuzz_args_msg(cases[i].words, cases[i].len, msg, sizeof msg);
         CHECK(r == CLI_ARGS_ERROR || r == CLI_ARGS_UNKNOWN);
         CHECK(strstr(msg, "s3cr3t") == NULL);
     }

@@ -186,6 +186,14 @@ bad "bad hex in file" 2 "mcsec: eccsi validate: --ssk: not valid hex" \
 echo "$SSK" | "$MCSEC" eccsi sign --kpak "$KPAK" --id "$ID" --ssk @- --pvt "$PVT" --msg @- >"$TMP/out" 2>"$TMP/err"
 [ $? -eq 2 ] && grep -q "only one option can read standard input" "$TMP/err" && pass || fail "two @-"
 
+# ---- uid -> eccsi: the KMS-side values for the TS example UID (kms-derived.txt) ----
+R=kms-eccsi-signature-ts33180-example-uid
+same "kms-derived id is the TS UID" "$(vec kms-derived.txt $R id)" "$UID_WANT"
+ok "eccsi validate kms-derived" eccsi validate --kpak "$(vec kms-derived.txt $R kpak)" --id "$UID_WANT" \
+    --ssk "$(vec kms-derived.txt $R ssk)" --pvt "$(vec kms-derived.txt $R pvt)"
+ok "eccsi verify kms-derived" eccsi verify --kpak "$(vec kms-derived.txt $R kpak)" --id "$UID_WANT" \
+    --msg "$(vec kms-derived.txt $R m)" --sig "$(vec kms-derived.txt $R signature)"
+
 # ---- eccsi chain: keygen -> issue -> validate -> sign -> verify -------------
 ok "eccsi keygen" eccsi keygen
 same "eccsi keygen keys" "$(keys "$TMP/out")" "kpak ksak"
