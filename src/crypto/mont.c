@@ -85,6 +85,7 @@ static void mul_portable(uint64_t *r, const uint64_t *a, const uint64_t *b, cons
 }
 
 #if defined(__x86_64__) && defined(__GNUC__)
+#include <cpuid.h>
 #define MONT_HAVE_ADX 1
 /*
  * x86-64 multiplier with mulx and two independent carry chains (adcx for the
@@ -2996,10 +2997,12 @@ static void sqr_adx(uint64_t *r, const uint64_t *a, const struct mont *ctx)
 static int cpu_has_adx;
 static int use_adx;
 
+/* CPUID leaf 7: EBX bit 8 is BMI2 (mulx), bit 19 is ADX (adcx/adox). */
 __attribute__((constructor)) static void detect_cpu(void)
 {
-    __builtin_cpu_init();
-    cpu_has_adx = __builtin_cpu_supports("bmi2") && __builtin_cpu_supports("adx");
+    unsigned eax = 0, ebx = 0, ecx = 0, edx = 0;
+    if (__get_cpuid_count(7, 0, &eax, &ebx, &ecx, &edx))
+        cpu_has_adx = (ebx >> 8 & 1) && (ebx >> 19 & 1);
     use_adx = cpu_has_adx;
 }
 
