@@ -65,6 +65,8 @@ static char *read_indirect(const char *command, const struct cli_opt *o, const c
         cli_error(command, "--%s: cannot open file: %s", o->name, strerror(errno));
         return NULL;
     }
+    /* Unbuffered, so no stdio buffer keeps a copy of the secret after we wipe ours. */
+    setvbuf(f, NULL, _IONBF, 0);
     bool too_big = false;
     char *buf = read_stream(f, len, &too_big);
     if (!from_stdin)
