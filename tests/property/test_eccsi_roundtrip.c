@@ -1,0 +1,157 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * ECCSI round trips with seeded random KMS keys, identifiers and messages:
+ * keygen -> issue (deterministic and with a random v) -> validate -> sign ->
+ * verify; then every tampering of the message, identifier, signature or KPAK
+ * is rejected. Also cross-checks the constant-time scalar arithmetic mod q
+ * against GMP. Replay a failure with MCSEC_TEST_SEED.
+ */
+#include <gmp.h>
+#include <string.h>
+
+#include "check.h"
+#include "crypto/p256_scalar.h"
+#include "mcsec/eccsi.h"
+
+#define PT  MCSEC_ECCSI_POINT_BYTES
+#define SC  MCSEC_ECCSI_SCALAR_BYTES
+#define SIG MCSEC_ECCSI_SIG_BYTES
+
+static void flip_random_bit(uint8_t *p, size_t n)
+{
+    uint64_t bit = test_rand_below(8 * (uint64_t)n);
+    p[bit / 8] ^= (uint8_t)(1u << (bit % 8));
+}
+
+static void one_round(void)
+{
+    uint8_t ksak[SC], kpak[PT], ssk[SC], pvt[PT], sig[SIG], v[SC];
+    uint8_t id[64], msg[200];
+    size_t id_len = 1 + (size_t)test_rand_below(sizeof id);
+    size_t msg_len = (size_t)test_rand_below(sizeof msg + 1);
+    test_rand_bytes(id, id_len);
+    test_rand_bytes(msg, msg_len);
+
+    CHECK_OK(mcsec_eccsi_keygen(ksak, kpak));
+    if (test_rand_below(2) == 0) {
+        CHECK_OK(mcsec_eccsi_issue(ssk, pvt, ksak, kpak, id, id_len));
+    } else {
+        test_rand_bytes(v, SC);
+        v[0] &= 0x7f; /* below q, and usually a top octet != 0 */
+        if (test_rand_below(4) == 0)
+            memset(v, 0, 8); /* small v: exercises the q - k path of the point multiplication */
+        v[SC - 1] |= 1;
+        CHECK_OK(mcsec_eccsi_issue_with_v(ssk, pvt, ksak, kpak, id, id_len, v));
+    }
+    CHECK_OK(mcsec_eccsi_validate(kpak, id, id_len, ssk, pvt));
+    CHECK_OK(mcsec_eccsi_sign(sig, kpak, id, id_len, ssk, pvt, msg, msg_len));
+    CHECK_MEM(sig + 2 * SC, pvt, PT);
+    CHECK_OK(mcsec_eccsi_verify(kpak, id, id_len, msg, msg_len, sig));
+
+    /* Two signatures of the same message differ (fresh j) and both verify. */
+    uint8_t sig2[SIG];
+    CHECK_OK(mcsec_eccsi_sign(sig2, kpak, id, id_len, ssk, pvt, msg, msg_len));
+    CHECK(memcmp(sig, sig2, 2 * SC) != 0);
+    CHECK_OK(mcsec_eccsi_verify(kpak, id, id_len, msg, msg_len, sig2));
+
+    /* Tampering. */
+    uint8_t t[SIG > 200 ? SIG : 200];
+    if (msg_len > 0) {
+        memcpy(t, msg, msg_len);
+        flip_random_bit(t, msg_len);
+        CHECK_ERR(mcsec_eccsi_verify(kpak, id, id_len, t, msg_len, sig), MCSEC_ERR_SIGNATURE);
+    }
+    memcpy(t, id, id_len);
+    flip_random_bit(t, id_len);
+    CHECK_ERR(mcsec_eccsi_verify(kpak, t, id_len, msg, msg_len, sig), MCSEC_ERR_SIGNATURE);
+    CHECK_ERR(mcsec_eccsi_validate(kpak, t, id_len, ssk, pvt), MCSEC_ERR_KEY_INVALID);
+
+    memcpy(t, sig, SIG);
+    flip_random_bit(t, 2 * SC); /* r or s */
+    mcsec_err err = mcsec_eccsi_verify(kpak, id, id_len, msg, msg_len, t);
+    CHECK(err == MCSEC_ERR_SIGNATURE || err == MCSEC_ERR_RANGE);
+
+    memcpy(t, sig, SIG);
+    flip_random_bit(t + 2 * SC + 1, PT - 1); /* PVT coordinates: off the curve or >= p */
+    err = mcsec_eccsi_verify(kpak, id, id_len, msg, msg_len, t);
+    CHECK(err == MCSEC_ERR_NOT_ON_CURVE || err == MCSEC_ERR_ENCODING);
+
+    uint8_t ssk2[SC];
+    memcpy(ssk2, ssk, SC);
+    flip_random_bit(ssk2, SC);
+    err = mcsec_eccsi_validate(kpak, id, id_len, ssk2, pvt);
+    CHECK(err == MCSEC_ERR_KEY_INVALID || err == MCSEC_ERR_RANGE);
+
+    uint8_t ksak2[SC], kpak2[PT];
+    CHECK_OK(mcsec_eccsi_keygen(ksak2, kpak2));
+    CHECK_ERR(mcsec_eccsi_verify(kpak2, id, id_len, msg, msg_len, sig), MCSEC_ERR_SIGNATURE);
+}
+
+static void to_mpz(mpz_t r, const uint8_t b[SC])
+{
+    mpz_import(r, SC, 1, 1, 1, 0, b);
+}
+
+static void scalar_vs_gmp(void)
+{
+    mpz_t q, a, b, want, got;
+    mpz_inits(q, a, b, want, got, NULL);
+    uint8_t qb[SC], ab[SC], bb[SC], out[SC];
+    p256_scalar_to_bytes(qb, &p256_order);
+    to_mpz(q, qb);
+    unsigned n = test_iterations(2000);
+    for (unsigned i = 0; i < n; i++) {
+        test_rand_bytes(ab, SC);
+        test_rand_bytes(bb, SC);
+        if (i % 7 == 0)
+            memset(ab, 0xff, 4 + test_rand_below(28)); /* near and above q */
+        p256_scalar x, y, r;
+        uint64_t in_range = p256_scalar_from_bytes(&x, ab);
+        (void)p256_scalar_from_bytes(&y, bb);
+        to_mpz(a, ab);
+        to_mpz(b, bb);
+        CHECK((in_range != 0) == (mpz_cmp(a, q) < 0));
+        mpz_mod(a, a, q);
+        mpz_mod(b, b, q);
+
+        p256_scalar_mul(&r, &x, &y);
+        p256_scalar_to_bytes(out, &r);
+        to_mpz(got, out);
+        mpz_mul(want, a, b);
+        mpz_mod(want, want, q);
+        CHECK(mpz_cmp(got, want) == 0);
+
+        p256_scalar_add(&r, &x, &y);
+        p256_scalar_to_bytes(out, &r);
+        to_mpz(got, out);
+        mpz_add(want, a, b);
+        mpz_mod(want, want, q);
+        CHECK(mpz_cmp(got, want) == 0);
+
+        p256_scalar_sub(&r, &x, &y);
+        p256_scalar_to_bytes(out, &r);
+        to_mpz(got, out);
+        mpz_sub(want, a, b);
+        mpz_mod(want, want, q);
+        CHECK(mpz_cmp(got, want) == 0);
+
+        if (i % 10 == 0 && mpz_sgn(a) != 0) {
+            p256_scalar_inv(&r, &x);
+            p256_scalar_to_bytes(out, &r);
+            to_mpz(got, out);
+            CHECK(mpz_invert(want, a, q) != 0);
+            CHECK(mpz_cmp(got, want) == 0);
+        }
+    }
+    mpz_clears(q, a, b, want, got, NULL);
+}
+
+int main(void)
+{
+    (void)test_seed();
+    scalar_vs_gmp();
+    unsigned n = test_iterations(40);
+    for (unsigned i = 0; i < n; i++)
+        one_round();
+    return check_done();
+}
