@@ -112,98 +112,87 @@ static void chain_of_q(struct chain *c)
 
 /* Intermediate values of a doubling that its tangent line needs. */
 struct dbl_parts {
-    mp1024 alpha; /* 3(X - Z^2)(X + Z^2) = 3(X^2 - Z^4), the slope numerator */
-    mp1024 delta; /* Z^2 */
-    mp1024 gamma; /* Y^2 */
-    mp1024 x;     /* X before the doubling */
+    mp1024 alpha;  /* 3(X - Z^2)(X + Z^2) = 3(X^2 - Z^4), the slope numerator */
+    mp1024 delta;  /* Z^2 */
+    mp1024 gamma2; /* 2Y^2 */
+    mp1024 x;      /* X before the doubling */
 };
 
 /*
- * c = 2c for a = -3 (3M + 5S). The tangent at C = (X/Z^2, Y/Z^3), evaluated
+ * c = 2c for a = -3 (4M + 4S). The tangent at C = (X/Z^2, Y/Z^3), evaluated
  * at psi(Q) and multiplied by Z^6 (the RFC's t1 + t2 i times Z^6), is
  *   t1 = alpha (Z^2 Qx + X) - 2Y^2,   t2 = (2YZ) Z^2 Qy,
  * where 2YZ is the new Z.
  */
 static void dbl_keep(sk_jac *c, struct dbl_parts *t)
 {
-    mp1024 beta, u, v;
+    mp1024 beta4, u, v;
     mont_sqr(&t->delta, &c->z, FP);
-    mont_sqr(&t->gamma, &c->y, FP);
-    mont_mul(&beta, &c->x, &t->gamma, FP);
+    mont_sqr(&u, &c->y, FP);
+    mont_dbl(&t->gamma2, &u, FP);
+    /* 4 beta = 4 X Y^2 = (2X)(2Y^2) */
+    mont_dbl(&u, &c->x, FP);
+    mont_mul(&beta4, &u, &t->gamma2, FP);
+    /* alpha = 3 (X - Z^2)(X + Z^2) */
     mont_sub(&u, &c->x, &t->delta, FP);
     mont_add(&v, &c->x, &t->delta, FP);
     mont_mul(&u, &u, &v, FP);
     mont_dbl(&v, &u, FP);
     mont_add(&t->alpha, &u, &v, FP);
     t->x = c->x;
-    /* Z3 = (Y + Z)^2 - Y^2 - Z^2 = 2YZ */
-    mont_add(&u, &c->y, &c->z, FP);
-    mont_sqr(&u, &u, FP);
-    mont_sub(&u, &u, &t->gamma, FP);
-    mont_sub(&c->z, &u, &t->delta, FP);
+    /* Z3 = 2YZ */
+    mont_mul(&u, &c->y, &c->z, FP);
+    mont_dbl(&c->z, &u, FP);
     /* X3 = alpha^2 - 8 beta */
-    mont_dbl(&beta, &beta, FP);
-    mont_dbl(&beta, &beta, FP); /* 4 beta */
     mont_sqr(&u, &t->alpha, FP);
-    mont_sub(&u, &u, &beta, FP);
-    mont_sub(&c->x, &u, &beta, FP);
-    /* Y3 = alpha (4 beta - X3) - 8 gamma^2 */
-    mont_sub(&beta, &beta, &c->x, FP);
-    mont_mul(&beta, &beta, &t->alpha, FP);
-    mont_sqr(&u, &t->gamma, FP);
+    mont_sub(&u, &u, &beta4, FP);
+    mont_sub(&c->x, &u, &beta4, FP);
+    /* Y3 = alpha (4 beta - X3) - 8 Y^4, and 8 Y^4 = 2 (2Y^2)^2 */
+    mont_sub(&beta4, &beta4, &c->x, FP);
+    mont_mul(&beta4, &beta4, &t->alpha, FP);
+    mont_sqr(&u, &t->gamma2, FP);
     mont_dbl(&u, &u, FP);
-    mont_dbl(&u, &u, FP);
-    mont_dbl(&u, &u, FP);
-    mont_sub(&c->y, &beta, &u, FP);
-    MCSEC_WIPE(beta);
+    mont_sub(&c->y, &beta4, &u, FP);
+    MCSEC_WIPE(beta4);
     MCSEC_WIPE(u);
     MCSEC_WIPE(v);
 }
 
 /*
- * c = c + (rx, ry), the affine point not equal to +-c (7M + 4S). With
- * H = rx Z^2 - X and s = 2(ry Z^3 - Y), the line through C and R at psi(Q),
- * multiplied by 2HZ (the new Z), is
+ * c = c + (rx, ry), the affine point not equal to +-c (8M + 3S). With
+ * H = rx Z^2 - X and s = ry Z^3 - Y, the new Z is ZH, and the line through
+ * C and R at psi(Q), multiplied by ZH, is
  *   t1 = s (Qx + rx) - Z3 ry,   t2 = Z3 Qy.
- * On return *s holds s; the new Z is c->z.
+ * On return *s holds s.
  */
 static void add_keep(sk_jac *c, const mp1024 *rx, const mp1024 *ry, mp1024 *s)
 {
-    mp1024 zz, u2, h, hh, i4, j, v, t;
+    mp1024 zz, h, hh, hhh, v, t;
     mont_sqr(&zz, &c->z, FP);
-    mont_mul(&u2, rx, &zz, FP);
+    mont_mul(&h, rx, &zz, FP);
+    mont_sub(&h, &h, &c->x, FP);
     mont_mul(&t, &c->z, &zz, FP);
     mont_mul(&t, &t, ry, FP);
-    mont_sub(&h, &u2, &c->x, FP);
-    mont_sub(&t, &t, &c->y, FP);
-    mont_dbl(s, &t, FP);
+    mont_sub(s, &t, &c->y, FP);
     mont_sqr(&hh, &h, FP);
-    mont_dbl(&i4, &hh, FP);
-    mont_dbl(&i4, &i4, FP);
-    mont_mul(&j, &h, &i4, FP);
-    mont_mul(&v, &c->x, &i4, FP);
-    /* X3 = s^2 - J - 2V */
+    mont_mul(&hhh, &h, &hh, FP);
+    mont_mul(&v, &c->x, &hh, FP);
+    /* X3 = s^2 - H^3 - 2 X H^2 */
     mont_sqr(&t, s, FP);
-    mont_sub(&t, &t, &j, FP);
+    mont_sub(&t, &t, &hhh, FP);
     mont_sub(&t, &t, &v, FP);
     mont_sub(&c->x, &t, &v, FP);
-    /* Y3 = s (V - X3) - 2 Y J */
+    /* Y3 = s (X H^2 - X3) - Y H^3 */
     mont_sub(&v, &v, &c->x, FP);
     mont_mul(&v, &v, s, FP);
-    mont_mul(&j, &j, &c->y, FP);
-    mont_dbl(&j, &j, FP);
-    mont_sub(&c->y, &v, &j, FP);
-    /* Z3 = (Z + H)^2 - Z^2 - H^2 = 2ZH */
-    mont_add(&t, &c->z, &h, FP);
-    mont_sqr(&t, &t, FP);
-    mont_sub(&t, &t, &zz, FP);
-    mont_sub(&c->z, &t, &hh, FP);
+    mont_mul(&t, &c->y, &hhh, FP);
+    mont_sub(&c->y, &v, &t, FP);
+    /* Z3 = Z H */
+    mont_mul(&c->z, &c->z, &h, FP);
     MCSEC_WIPE(zz);
-    MCSEC_WIPE(u2);
     MCSEC_WIPE(h);
     MCSEC_WIPE(hh);
-    MCSEC_WIPE(i4);
-    MCSEC_WIPE(j);
+    MCSEC_WIPE(hhh);
     MCSEC_WIPE(v);
     MCSEC_WIPE(t);
 }
@@ -261,12 +250,11 @@ void pairing_tate(mp1024 *w, const sk_affine *a, const sk_affine *b)
     fp2_set_one(&v, FP);
     for (size_t k = 1; k < ch.n; k++) {
         dbl_keep(&c, &t);
-        /* t1 = alpha (Z^2 Qx + X) - 2 gamma, t2 = Z3 Z^2 Qy */
+        /* t1 = alpha (Z^2 Qx + X) - 2Y^2, t2 = Z3 Z^2 Qy */
         mont_mul(&lc, &t.delta, &b->x, FP);
         mont_add(&lc, &lc, &t.x, FP);
         mont_mul(&lc, &lc, &t.alpha, FP);
-        mont_dbl(&t.gamma, &t.gamma, FP);
-        mont_sub(&lc, &lc, &t.gamma, FP);
+        mont_sub(&lc, &lc, &t.gamma2, FP);
         mont_mul(&ld, &c.z, &t.delta, FP);
         mont_mul(&ld, &ld, &b->y, FP);
         accumulate(&v, &lc, &ld, k == 1, 1);
@@ -332,11 +320,10 @@ static void record_lines(struct raw_line *raw, mp1024 *den, const struct chain *
     jac_from_affine(&c, k);
     for (size_t i = 1; i < ch->n; i++) {
         dbl_keep(&c, &t);
-        /* alpha Z^2 Qx + (alpha X - 2 gamma) + (Z3 Z^2) Qy i */
+        /* alpha Z^2 Qx + (alpha X - 2Y^2) + (Z3 Z^2) Qy i */
         mont_mul(&raw[n].num_l, &t.alpha, &t.delta, FP);
         mont_mul(&raw[n].num_m, &t.alpha, &t.x, FP);
-        mont_dbl(&t.gamma, &t.gamma, FP);
-        mont_sub(&raw[n].num_m, &raw[n].num_m, &t.gamma, FP);
+        mont_sub(&raw[n].num_m, &raw[n].num_m, &t.gamma2, FP);
         mont_mul(&den[n], &c.z, &t.delta, FP);
         n++;
         if (ch->d[i] == 0)
