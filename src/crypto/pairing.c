@@ -236,7 +236,8 @@ static void accumulate(fp2 *v, const mp1024 *c, const mp1024 *d, int first, int 
     fp2_mul_fp_pair(v, v, c, d, FP);
 }
 
-void pairing_tate(mp1024 *w, const sk_affine *a, const sk_affine *b)
+/* v = the Miller loop of a at psi(b), before the final squarings. */
+static void miller_direct(fp2 *out, const sk_affine *a, const sk_affine *b)
 {
     struct chain ch;
     struct dbl_parts t;
@@ -269,7 +270,7 @@ void pairing_tate(mp1024 *w, const sk_affine *a, const sk_affine *b)
         mont_mul(&ld, &c.z, &b->y, FP);
         accumulate(&v, &lc, &ld, 0, 0);
     }
-    finish(w, &v);
+    *out = v;
     MCSEC_WIPE(t);
     MCSEC_WIPE(c);
     MCSEC_WIPE(v);
@@ -278,6 +279,33 @@ void pairing_tate(mp1024 *w, const sk_affine *a, const sk_affine *b)
     MCSEC_WIPE(ry);
     MCSEC_WIPE(s);
     MCSEC_WIPE(qxrx);
+}
+
+void pairing_tate(mp1024 *w, const sk_affine *a, const sk_affine *b)
+{
+    fp2 v;
+    miller_direct(&v, a, b);
+    finish(w, &v);
+    MCSEC_WIPE(v);
+}
+
+/*
+ * x2/x1 == w0 without inverting x1: x2 == w0 x1 when x1 != 0; when x1 == 0
+ * fp2_to_pfp gives 0, so then the answer is w0 == 0.
+ */
+uint64_t pairing_tate_equals(const sk_affine *a, const sk_affine *b, const mp1024 *w0)
+{
+    fp2 v;
+    mp1024 t;
+    miller_direct(&v, a, b);
+    fp2_sqr(&v, &v, FP);
+    fp2_sqr(&v, &v, FP);
+    mont_mul(&t, w0, &v.a, FP);
+    uint64_t x1_zero = mp_is_zero(&v.a);
+    uint64_t eq = (~x1_zero & mp_eq(&t, &v.b)) | (x1_zero & mp_is_zero(w0));
+    MCSEC_WIPE(v);
+    MCSEC_WIPE(t);
+    return eq;
 }
 
 /* ---- precomputation for a fixed second argument --------------------------- */

@@ -12,6 +12,11 @@
 
 /* w = <a, b>. */
 void pairing_tate(mp1024 *w, const sk_affine *a, const sk_affine *b);
+/*
+ * All-ones mask when <a, b> == w0 (PF_p form, Montgomery), else 0: the same
+ * loop without the final inversion, for the RSK check of RFC 6508 §6.1.2.
+ */
+uint64_t pairing_tate_equals(const sk_affine *a, const sk_affine *b, const mp1024 *w0);
 
 /*
  * Precomputation for a fixed second argument k (a receiver's RSK): the

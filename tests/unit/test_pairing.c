@@ -237,9 +237,14 @@ static mp1024 table_pairing(const sk_affine *r, const sk_affine *k)
 
 static void test_generator(void)
 {
-    mp1024 w;
+    mp1024 w, other;
     pairing_tate(&w, &P, &P);
     CHECK(fe_equal(&w, &g));
+    CHECK(pairing_tate_equals(&P, &P, &g) == UINT64_MAX);
+    mont_add(&other, &g, &FP->one, FP);
+    CHECK(pairing_tate_equals(&P, &P, &other) == 0);
+    mp1024 zero = {{0}};
+    CHECK(pairing_tate_equals(&P, &P, &zero) == 0);
     w = table_pairing(&P, &P);
     CHECK(fe_equal(&w, &g));
 }
@@ -264,6 +269,9 @@ static void test_appendix_a(const struct vec_record *rec)
     /* symmetry on the vector points */
     pairing_tate(&w, &K, &R);
     CHECK(fe_equal(&w, &want));
+    CHECK(pairing_tate_equals(&R, &K, &want) == UINT64_MAX);
+    CHECK(pairing_tate_equals(&K, &R, &want) == UINT64_MAX);
+    CHECK(pairing_tate_equals(&R, &K, &g) == 0);
 
     /* the decapsulation path: table of the RSK, evaluated at R */
     struct pairing_table *t = pairing_table_new(&K);
@@ -299,6 +307,8 @@ static void test_appendix_a(const struct vec_record *rec)
     mont_neg(&bad.y, &K.y, FP);
     pairing_tate(&w, &R, &bad);
     CHECK(fe_equal(&w, &neg_want));
+    CHECK(pairing_tate_equals(&R, &bad, &want) == 0);
+    CHECK(pairing_tate_equals(&R, &bad, &neg_want) == UINT64_MAX);
     w = table_pairing(&R, &bad);
     CHECK(fe_equal(&w, &neg_want));
 
