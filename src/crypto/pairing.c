@@ -36,6 +36,13 @@
  *   (c1 + Qy i)(c2 + Qy i) = (c1 c2 - Qy^2) + Qy (c1 + c2) i,
  * and with Qy^2 = Qx^3 - 3Qx this is
  *   (-Qx^3 + a2 Qx^2 + a1 Qx + a0) + Qy (b1 Qx + b0) i.
+ *
+ * Cost in F_p multiplications (M) and squarings (S), for 1021 doublings and
+ * 352 additions: pairing_tate 17 per doubling step (point 4M+4S, line 4M,
+ * v^2 2M, sparse product 3M) and 17 per addition step (point 8M+3S, line
+ * 3M, product 3M), 18201M + 5140S + 1 inversion in all; pairing_table_eval
+ * 6M per lone doubling step and 9M per doubling+addition step, 7184M + 1S +
+ * 1 inversion; the table holds 3098 field elements (about 388 KiB).
  */
 #include "crypto/pairing.h"
 
