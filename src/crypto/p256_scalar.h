@@ -38,7 +38,9 @@ void p256_scalar_sub(p256_scalar *r, const p256_scalar *a, const p256_scalar *b)
 void p256_scalar_neg(p256_scalar *r, const p256_scalar *a);
 /* r = a*b mod q. */
 void p256_scalar_mul(p256_scalar *r, const p256_scalar *a, const p256_scalar *b);
-/* r = a^-1 mod q by Fermat (a^(q-2)); r = 0 when a = 0. */
+/* r = a^2 mod q (a dedicated squaring: 10 word products instead of 16). */
+void p256_scalar_sqr(p256_scalar *r, const p256_scalar *a);
+/* r = a^-1 mod q by Fermat (a^(q-2), fixed addition chain); r = 0 when a = 0. */
 void p256_scalar_inv(p256_scalar *r, const p256_scalar *a);
 /* r = mask ? a : r (mask all-ones or zero). */
 void p256_scalar_cmov(p256_scalar *r, const p256_scalar *a, uint64_t mask);

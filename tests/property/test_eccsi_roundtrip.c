@@ -121,6 +121,13 @@ static void scalar_vs_gmp(void)
         mpz_mod(want, want, q);
         CHECK(mpz_cmp(got, want) == 0);
 
+        p256_scalar_sqr(&r, &x);
+        p256_scalar_to_bytes(out, &r);
+        to_mpz(got, out);
+        mpz_mul(want, a, a);
+        mpz_mod(want, want, q);
+        CHECK(mpz_cmp(got, want) == 0);
+
         p256_scalar_add(&r, &x, &y);
         p256_scalar_to_bytes(out, &r);
         to_mpz(got, out);
@@ -146,10 +153,35 @@ static void scalar_vs_gmp(void)
     mpz_clears(q, a, b, want, got, NULL);
 }
 
+/* Edge values of the squaring and the inversion chain: 1, q - 1 (its own inverse), 2, 0. */
+static void scalar_edges(void)
+{
+    p256_scalar one = {{1, 0, 0, 0}}, minus_one, two, r, t;
+    p256_scalar_neg(&minus_one, &one);
+    p256_scalar_add(&two, &one, &one);
+    p256_scalar_sqr(&r, &minus_one);
+    p256_scalar_sub(&t, &r, &one);
+    CHECK(p256_scalar_is_zero(&t) == UINT64_MAX);
+    p256_scalar_inv(&r, &minus_one);
+    p256_scalar_sub(&t, &r, &minus_one);
+    CHECK(p256_scalar_is_zero(&t) == UINT64_MAX);
+    p256_scalar_inv(&r, &one);
+    p256_scalar_sub(&t, &r, &one);
+    CHECK(p256_scalar_is_zero(&t) == UINT64_MAX);
+    p256_scalar_inv(&r, &two);
+    p256_scalar_mul(&t, &r, &two);
+    p256_scalar_sub(&t, &t, &one);
+    CHECK(p256_scalar_is_zero(&t) == UINT64_MAX);
+    const p256_scalar zero = {{0, 0, 0, 0}};
+    p256_scalar_inv(&r, &zero);
+    CHECK(p256_scalar_is_zero(&r) == UINT64_MAX);
+}
+
 int main(void)
 {
     (void)test_seed();
     scalar_vs_gmp();
+    scalar_edges();
     unsigned n = test_iterations(40);
     for (unsigned i = 0; i < n; i++)
         one_round();
