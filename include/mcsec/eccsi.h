@@ -16,13 +16,13 @@ extern "C" {
 #endif
 
 #define MCSEC_ECCSI_SCALAR_BYTES 32
-#define MCSEC_ECCSI_POINT_BYTES 65
-#define MCSEC_ECCSI_KSAK_BYTES MCSEC_ECCSI_SCALAR_BYTES
-#define MCSEC_ECCSI_KPAK_BYTES MCSEC_ECCSI_POINT_BYTES
-#define MCSEC_ECCSI_SSK_BYTES MCSEC_ECCSI_SCALAR_BYTES
-#define MCSEC_ECCSI_PVT_BYTES MCSEC_ECCSI_POINT_BYTES
-#define MCSEC_ECCSI_HASH_BYTES 32
-#define MCSEC_ECCSI_SIG_BYTES (2 * MCSEC_ECCSI_SCALAR_BYTES + MCSEC_ECCSI_POINT_BYTES)
+#define MCSEC_ECCSI_POINT_BYTES  65
+#define MCSEC_ECCSI_KSAK_BYTES   MCSEC_ECCSI_SCALAR_BYTES
+#define MCSEC_ECCSI_KPAK_BYTES   MCSEC_ECCSI_POINT_BYTES
+#define MCSEC_ECCSI_SSK_BYTES    MCSEC_ECCSI_SCALAR_BYTES
+#define MCSEC_ECCSI_PVT_BYTES    MCSEC_ECCSI_POINT_BYTES
+#define MCSEC_ECCSI_HASH_BYTES   32
+#define MCSEC_ECCSI_SIG_BYTES    (2 * MCSEC_ECCSI_SCALAR_BYTES + MCSEC_ECCSI_POINT_BYTES)
 #define MCSEC_ECCSI_ID_MAX_BYTES 1024
 
 /*
@@ -30,7 +30,7 @@ extern "C" {
  * Returns: MCSEC_OK, MCSEC_ERR_RANDOM, MCSEC_ERR_CRYPTO. Out: zeroed on failure.
  */
 MCSEC_API MCSEC_MUST_CHECK mcsec_err mcsec_eccsi_keygen(uint8_t ksak[MCSEC_ECCSI_KSAK_BYTES],
-                                                       uint8_t kpak[MCSEC_ECCSI_KPAK_BYTES]);
+                                                        uint8_t kpak[MCSEC_ECCSI_KPAK_BYTES]);
 
 /*
  * SSK/PVT issuance (RFC 6507 §5.1.1) with a caller-chosen v:
@@ -40,12 +40,10 @@ MCSEC_API MCSEC_MUST_CHECK mcsec_err mcsec_eccsi_keygen(uint8_t ksak[MCSEC_ECCSI
  *          MCSEC_ERR_KEY_INVALID if KPAK != [KSAK]G.
  * Out: ssk, pvt, zeroed on failure. Constant time in ksak and v.
  */
-MCSEC_API MCSEC_MUST_CHECK mcsec_err mcsec_eccsi_issue_with_v(uint8_t ssk[MCSEC_ECCSI_SSK_BYTES],
-                                                             uint8_t pvt[MCSEC_ECCSI_PVT_BYTES],
-                                                             const uint8_t ksak[MCSEC_ECCSI_KSAK_BYTES],
-                                                             const uint8_t kpak[MCSEC_ECCSI_KPAK_BYTES],
-                                                             const uint8_t *id, size_t id_len,
-                                                             const uint8_t v[MCSEC_ECCSI_SCALAR_BYTES]);
+MCSEC_API MCSEC_MUST_CHECK mcsec_err mcsec_eccsi_issue_with_v(
+    uint8_t ssk[MCSEC_ECCSI_SSK_BYTES], uint8_t pvt[MCSEC_ECCSI_PVT_BYTES],
+    const uint8_t ksak[MCSEC_ECCSI_KSAK_BYTES], const uint8_t kpak[MCSEC_ECCSI_KPAK_BYTES],
+    const uint8_t *id, size_t id_len, const uint8_t v[MCSEC_ECCSI_SCALAR_BYTES]);
 
 /*
  * Deterministic SSK/PVT issuance: v comes from an RFC 6979-style HMAC-DRBG
@@ -55,10 +53,10 @@ MCSEC_API MCSEC_MUST_CHECK mcsec_err mcsec_eccsi_issue_with_v(uint8_t ssk[MCSEC_
  * Returns: as mcsec_eccsi_issue_with_v, without MCSEC_ERR_RETRY.
  */
 MCSEC_API MCSEC_MUST_CHECK mcsec_err mcsec_eccsi_issue(uint8_t ssk[MCSEC_ECCSI_SSK_BYTES],
-                                                      uint8_t pvt[MCSEC_ECCSI_PVT_BYTES],
-                                                      const uint8_t ksak[MCSEC_ECCSI_KSAK_BYTES],
-                                                      const uint8_t kpak[MCSEC_ECCSI_KPAK_BYTES],
-                                                      const uint8_t *id, size_t id_len);
+                                                       uint8_t pvt[MCSEC_ECCSI_PVT_BYTES],
+                                                       const uint8_t ksak[MCSEC_ECCSI_KSAK_BYTES],
+                                                       const uint8_t kpak[MCSEC_ECCSI_KPAK_BYTES],
+                                                       const uint8_t *id, size_t id_len);
 
 /*
  * SSK/PVT validation (RFC 6507 §5.1.2): PVT on the curve and
@@ -66,10 +64,9 @@ MCSEC_API MCSEC_MUST_CHECK mcsec_err mcsec_eccsi_issue(uint8_t ssk[MCSEC_ECCSI_S
  * Returns: MCSEC_OK, MCSEC_ERR_KEY_INVALID, MCSEC_ERR_NOT_ON_CURVE,
  *          MCSEC_ERR_ENCODING, MCSEC_ERR_RANGE.
  */
-MCSEC_API MCSEC_MUST_CHECK mcsec_err mcsec_eccsi_validate(const uint8_t kpak[MCSEC_ECCSI_KPAK_BYTES],
-                                                         const uint8_t *id, size_t id_len,
-                                                         const uint8_t ssk[MCSEC_ECCSI_SSK_BYTES],
-                                                         const uint8_t pvt[MCSEC_ECCSI_PVT_BYTES]);
+MCSEC_API MCSEC_MUST_CHECK mcsec_err mcsec_eccsi_validate(
+    const uint8_t kpak[MCSEC_ECCSI_KPAK_BYTES], const uint8_t *id, size_t id_len,
+    const uint8_t ssk[MCSEC_ECCSI_SSK_BYTES], const uint8_t pvt[MCSEC_ECCSI_PVT_BYTES]);
 
 /*
  * Signing (RFC 6507 §5.2.1) with a fresh random j.
@@ -78,24 +75,22 @@ MCSEC_API MCSEC_MUST_CHECK mcsec_err mcsec_eccsi_validate(const uint8_t kpak[MCS
  * Out: sig = r || s || PVT, zeroed on failure. Constant time in ssk and j.
  */
 MCSEC_API MCSEC_MUST_CHECK mcsec_err mcsec_eccsi_sign(uint8_t sig[MCSEC_ECCSI_SIG_BYTES],
-                                                     const uint8_t kpak[MCSEC_ECCSI_KPAK_BYTES],
-                                                     const uint8_t *id, size_t id_len,
-                                                     const uint8_t ssk[MCSEC_ECCSI_SSK_BYTES],
-                                                     const uint8_t pvt[MCSEC_ECCSI_PVT_BYTES],
-                                                     const uint8_t *msg, size_t msg_len);
+                                                      const uint8_t kpak[MCSEC_ECCSI_KPAK_BYTES],
+                                                      const uint8_t *id, size_t id_len,
+                                                      const uint8_t ssk[MCSEC_ECCSI_SSK_BYTES],
+                                                      const uint8_t pvt[MCSEC_ECCSI_PVT_BYTES],
+                                                      const uint8_t *msg, size_t msg_len);
 
 /*
  * Signing with a caller-chosen ephemeral j (for known-answer tests).
  * Returns: as mcsec_eccsi_sign, plus MCSEC_ERR_RETRY when j gives r = 0 or
  *          HE + r*SSK = 0 mod q.
  */
-MCSEC_API MCSEC_MUST_CHECK mcsec_err mcsec_eccsi_sign_with_j(uint8_t sig[MCSEC_ECCSI_SIG_BYTES],
-                                                            const uint8_t kpak[MCSEC_ECCSI_KPAK_BYTES],
-                                                            const uint8_t *id, size_t id_len,
-                                                            const uint8_t ssk[MCSEC_ECCSI_SSK_BYTES],
-                                                            const uint8_t pvt[MCSEC_ECCSI_PVT_BYTES],
-                                                            const uint8_t *msg, size_t msg_len,
-                                                            const uint8_t j[MCSEC_ECCSI_SCALAR_BYTES]);
+MCSEC_API MCSEC_MUST_CHECK mcsec_err mcsec_eccsi_sign_with_j(
+    uint8_t sig[MCSEC_ECCSI_SIG_BYTES], const uint8_t kpak[MCSEC_ECCSI_KPAK_BYTES],
+    const uint8_t *id, size_t id_len, const uint8_t ssk[MCSEC_ECCSI_SSK_BYTES],
+    const uint8_t pvt[MCSEC_ECCSI_PVT_BYTES], const uint8_t *msg, size_t msg_len,
+    const uint8_t j[MCSEC_ECCSI_SCALAR_BYTES]);
 
 /*
  * Verification (RFC 6507 §5.2.2): PVT on the curve, r and s in [1, q),
@@ -104,9 +99,80 @@ MCSEC_API MCSEC_MUST_CHECK mcsec_err mcsec_eccsi_sign_with_j(uint8_t sig[MCSEC_E
  *          MCSEC_ERR_NOT_ON_CURVE, MCSEC_ERR_ENCODING. Variable time (public data).
  */
 MCSEC_API MCSEC_MUST_CHECK mcsec_err mcsec_eccsi_verify(const uint8_t kpak[MCSEC_ECCSI_KPAK_BYTES],
-                                                       const uint8_t *id, size_t id_len,
-                                                       const uint8_t *msg, size_t msg_len,
-                                                       const uint8_t sig[MCSEC_ECCSI_SIG_BYTES]);
+                                                        const uint8_t *id, size_t id_len,
+                                                        const uint8_t *msg, size_t msg_len,
+                                                        const uint8_t sig[MCSEC_ECCSI_SIG_BYTES]);
+
+/*
+ * A signer: one user's SSK/PVT bound to its KPAK and identifier, validated
+ * once, so that each signature costs one fixed-base multiplication [j]G,
+ * one hash and the scalar arithmetic (RFC 6507 §5.2.1 without re-running
+ * §5.1.2). Immutable after creation: one signer may sign from several
+ * threads at once. Its memory (SSK, HS) is wiped by mcsec_eccsi_signer_free.
+ */
+typedef struct mcsec_eccsi_signer mcsec_eccsi_signer;
+
+/*
+ * Creates a signer: validates SSK/PVT against KPAK and ID (RFC 6507 §5.1.2)
+ * and keeps SSK, PVT and HS = SHA-256(G || KPAK || ID || PVT).
+ * Returns: MCSEC_OK; MCSEC_ERR_KEY_INVALID when the key does not validate
+ *          (also for a malformed or off-curve KPAK/PVT or an SSK out of
+ *          [1, q)); MCSEC_ERR_LENGTH for an identifier over
+ *          MCSEC_ECCSI_ID_MAX_BYTES; MCSEC_ERR_NOMEM, MCSEC_ERR_CRYPTO.
+ * Out: *out, NULL on failure. Constant time in ssk.
+ */
+MCSEC_API MCSEC_MUST_CHECK mcsec_err
+mcsec_eccsi_signer_new(mcsec_eccsi_signer **out, const uint8_t kpak[MCSEC_ECCSI_KPAK_BYTES],
+                       const uint8_t *id, size_t id_len, const uint8_t ssk[MCSEC_ECCSI_SSK_BYTES],
+                       const uint8_t pvt[MCSEC_ECCSI_PVT_BYTES]);
+
+/*
+ * Signing (RFC 6507 §5.2.1) with a fresh random j and the signer's key.
+ * Returns: MCSEC_OK, MCSEC_ERR_RANDOM, MCSEC_ERR_CRYPTO.
+ * Out: sig = r || s || PVT, zeroed on failure. Constant time in SSK and j.
+ */
+MCSEC_API MCSEC_MUST_CHECK mcsec_err mcsec_eccsi_signer_sign(const mcsec_eccsi_signer *signer,
+                                                             uint8_t sig[MCSEC_ECCSI_SIG_BYTES],
+                                                             const uint8_t *msg, size_t msg_len);
+
+/* Wipes and frees a signer; NULL is allowed. */
+MCSEC_API void mcsec_eccsi_signer_free(mcsec_eccsi_signer *signer);
+
+/*
+ * A verifier for one sender (KPAK, ID, PVT): Y = [HS]PVT + KPAK is computed
+ * once, so that each verification is one product [s*HE]G + [s*r]Y with
+ * OpenSSL's precomputed table for G and one variable-base term. Immutable
+ * after creation: one verifier may verify from several threads at once.
+ */
+typedef struct mcsec_eccsi_verifier mcsec_eccsi_verifier;
+
+/*
+ * Creates a verifier (RFC 6507 §5.2.2 steps 1 and 3, done once): PVT on the
+ * curve, HS = SHA-256(G || KPAK || ID || PVT), Y = [HS]PVT + KPAK.
+ * Returns: MCSEC_OK; MCSEC_ERR_ENCODING, MCSEC_ERR_NOT_ON_CURVE for a bad
+ *          KPAK or PVT; MCSEC_ERR_KEY_INVALID when Y is the point at
+ *          infinity (no SSK can match such a PVT); MCSEC_ERR_LENGTH for an
+ *          identifier over MCSEC_ECCSI_ID_MAX_BYTES; MCSEC_ERR_NOMEM,
+ *          MCSEC_ERR_CRYPTO.
+ * Out: *out, NULL on failure. Variable time (public data).
+ */
+MCSEC_API MCSEC_MUST_CHECK mcsec_err mcsec_eccsi_verifier_new(
+    mcsec_eccsi_verifier **out, const uint8_t kpak[MCSEC_ECCSI_KPAK_BYTES], const uint8_t *id,
+    size_t id_len, const uint8_t pvt[MCSEC_ECCSI_PVT_BYTES]);
+
+/*
+ * Verification (RFC 6507 §5.2.2) against the verifier's sender: the PVT in
+ * sig must equal the verifier's PVT, r and s in [1, q),
+ * J = [s*HE]G + [s*r]Y, accept iff Jx = r mod p.
+ * Returns: MCSEC_OK; MCSEC_ERR_SIGNATURE (also when sig carries another
+ *          PVT); MCSEC_ERR_RANGE; MCSEC_ERR_CRYPTO. Variable time (public data).
+ */
+MCSEC_API MCSEC_MUST_CHECK mcsec_err
+mcsec_eccsi_verifier_verify(const mcsec_eccsi_verifier *verifier, const uint8_t *msg,
+                            size_t msg_len, const uint8_t sig[MCSEC_ECCSI_SIG_BYTES]);
+
+/* Frees a verifier; NULL is allowed. */
+MCSEC_API void mcsec_eccsi_verifier_free(mcsec_eccsi_verifier *verifier);
 
 #ifdef __cplusplus
 }

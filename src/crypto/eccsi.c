@@ -23,6 +23,7 @@
 
 #include <openssl/bn.h>
 #include <openssl/core_names.h>
+#include <openssl/crypto.h>
 #include <openssl/ec.h>
 #include <openssl/err.h>
 #include <openssl/evp.h>
@@ -30,6 +31,7 @@
 #include <openssl/params.h>
 
 #include "crypto/ct.h"
+#include "crypto/eccsi.h"
 #include "crypto/p256_scalar.h"
 
 #define SCALAR MCSEC_ECCSI_SCALAR_BYTES
@@ -714,6 +716,91 @@ mcsec_err mcsec_eccsi_sign(uint8_t sig[MCSEC_ECCSI_SIG_BYTES],
     return err;
 }
 
+/* ---- signer object ---------------------------------------------------------------------- */
+
+/* A validated key (secure heap when OpenSSL has one; wiped on free). */
+struct mcsec_eccsi_signer {
+    p256_scalar ssk;
+    uint8_t hs[MCSEC_ECCSI_HASH_BYTES];
+    uint8_t pvt[POINT];
+};
+
+mcsec_err mcsec_eccsi_signer_new(mcsec_eccsi_signer **out,
+                                 const uint8_t kpak[MCSEC_ECCSI_KPAK_BYTES], const uint8_t *id,
+                                 size_t id_len, const uint8_t ssk[MCSEC_ECCSI_SSK_BYTES],
+                                 const uint8_t pvt[MCSEC_ECCSI_PVT_BYTES])
+{
+    assert(out != NULL && kpak != NULL && ssk != NULL && pvt != NULL);
+    assert(id != NULL || id_len == 0);
+    *out = NULL;
+    struct bn_frame f = {NULL, NULL};
+    mcsec_eccsi_signer *s = OPENSSL_secure_zalloc(sizeof *s);
+    mcsec_err err = s != NULL ? frame_open(&f) : MCSEC_ERR_NOMEM;
+    if (err == MCSEC_OK)
+        err = as_key_error(validate_core(s->hs, &s->ssk, kpak, id, id_len, ssk, pvt, &f));
+    frame_close(&f);
+    if (err != MCSEC_OK) {
+        mcsec_eccsi_signer_free(s);
+        return err;
+    }
+    memcpy(s->pvt, pvt, POINT);
+    *out = s;
+    return MCSEC_OK;
+}
+
+mcsec_err eccsi_signer_sign_with_j(const mcsec_eccsi_signer *signer,
+                                   uint8_t sig[MCSEC_ECCSI_SIG_BYTES], const uint8_t *msg,
+                                   size_t msg_len, const uint8_t j[MCSEC_ECCSI_SCALAR_BYTES])
+{
+    assert(signer != NULL && sig != NULL && j != NULL && (msg != NULL || msg_len == 0));
+    struct bn_frame f;
+    p256_scalar jj;
+    mcsec_err err = frame_open(&f);
+    if (err == MCSEC_OK) {
+        uint64_t ok = scalar_decode_nonzero(&jj, j);
+        ct_declassify(&ok, sizeof ok);
+        if (!ok)
+            err = MCSEC_ERR_RANGE;
+    }
+    if (err == MCSEC_OK)
+        err = sign_core(sig, signer->hs, &signer->ssk, signer->pvt, msg, msg_len, &jj, &f);
+    if (err != MCSEC_OK)
+        mcsec_wipe(sig, MCSEC_ECCSI_SIG_BYTES);
+    frame_close(&f);
+    MCSEC_WIPE(jj);
+    return err;
+}
+
+mcsec_err mcsec_eccsi_signer_sign(const mcsec_eccsi_signer *signer,
+                                  uint8_t sig[MCSEC_ECCSI_SIG_BYTES], const uint8_t *msg,
+                                  size_t msg_len)
+{
+    assert(signer != NULL && sig != NULL && (msg != NULL || msg_len == 0));
+    struct bn_frame f;
+    uint8_t jb[SCALAR];
+    p256_scalar j;
+    mcsec_err err = frame_open(&f);
+    for (int draw = 0; err == MCSEC_OK; draw++) {
+        err = random_scalar(&j, jb);
+        if (err == MCSEC_OK)
+            err = sign_core(sig, signer->hs, &signer->ssk, signer->pvt, msg, msg_len, &j, &f);
+        if (err != MCSEC_ERR_RETRY)
+            break;
+        err = draw + 1 < MAX_DRAWS ? MCSEC_OK : MCSEC_ERR_RANDOM;
+    }
+    if (err != MCSEC_OK)
+        mcsec_wipe(sig, MCSEC_ECCSI_SIG_BYTES);
+    frame_close(&f);
+    MCSEC_WIPE(j);
+    MCSEC_WIPE(jb);
+    return err;
+}
+
+void mcsec_eccsi_signer_free(mcsec_eccsi_signer *signer)
+{
+    OPENSSL_secure_clear_free(signer, sizeof *signer);
+}
+
 /* ---- verification (RFC 6507 §5.2.2) ------------------------------------------------------ */
 
 /*
@@ -796,4 +883,120 @@ mcsec_err mcsec_eccsi_verify(const uint8_t kpak[MCSEC_ECCSI_KPAK_BYTES], const u
     EC_POINT_free(pv);
     frame_close(&f);
     return err;
+}
+
+/* ---- verifier object --------------------------------------------------------------------- */
+
+struct mcsec_eccsi_verifier {
+    EC_POINT *y; /* Y = [HS]PVT + KPAK (RFC 6507 §5.2.2 step 5, the part fixed per sender) */
+    uint8_t hs[MCSEC_ECCSI_HASH_BYTES];
+    uint8_t pvt[POINT];
+};
+
+/* Y = [HS]PVT + KPAK from the decoded points; KEY_INVALID when Y is infinity. */
+static mcsec_err compute_y(EC_POINT *y, const EC_POINT *kp, const EC_POINT *pv,
+                           const uint8_t hs_bytes[32], struct bn_frame *f)
+{
+    p256_scalar hs;
+    (void)p256_scalar_from_bytes(&hs, hs_bytes);
+    BN_CTX_start(f->bn);
+    BIGNUM *hsn = bn_public(&hs, f->bn);
+    mcsec_err err = MCSEC_OK;
+    if (hsn == NULL || EC_POINT_mul(f->group, y, NULL, pv, hsn, f->bn) != 1 ||
+        EC_POINT_add(f->group, y, y, kp, f->bn) != 1)
+        err = MCSEC_ERR_CRYPTO;
+    else if (EC_POINT_is_at_infinity(f->group, y))
+        err = MCSEC_ERR_KEY_INVALID;
+    BN_CTX_end(f->bn);
+    return err;
+}
+
+mcsec_err mcsec_eccsi_verifier_new(mcsec_eccsi_verifier **out,
+                                   const uint8_t kpak[MCSEC_ECCSI_KPAK_BYTES], const uint8_t *id,
+                                   size_t id_len, const uint8_t pvt[MCSEC_ECCSI_PVT_BYTES])
+{
+    assert(out != NULL && kpak != NULL && pvt != NULL && (id != NULL || id_len == 0));
+    *out = NULL;
+    if (id_len > MCSEC_ECCSI_ID_MAX_BYTES)
+        return MCSEC_ERR_LENGTH;
+    struct bn_frame f;
+    mcsec_err err = frame_open(&f);
+    mcsec_eccsi_verifier *v = OPENSSL_zalloc(sizeof *v);
+    EC_POINT *kp = f.group != NULL ? EC_POINT_new(f.group) : NULL;
+    EC_POINT *pv = f.group != NULL ? EC_POINT_new(f.group) : NULL;
+    if (v != NULL && f.group != NULL)
+        v->y = EC_POINT_new(f.group);
+    if (err == MCSEC_OK && (v == NULL || v->y == NULL || kp == NULL || pv == NULL))
+        err = MCSEC_ERR_NOMEM;
+    if (err == MCSEC_OK)
+        err = point_decode_var(kp, kpak, f.group, f.bn);
+    if (err == MCSEC_OK)
+        err = point_decode_var(pv, pvt, f.group, f.bn); /* step 1: PVT on the curve */
+    if (err == MCSEC_OK)
+        err = hash_hs(v->hs, kpak, id, id_len, pvt); /* step 3 */
+    if (err == MCSEC_OK)
+        err = compute_y(v->y, kp, pv, v->hs, &f);
+    EC_POINT_free(kp);
+    EC_POINT_free(pv);
+    frame_close(&f);
+    if (err != MCSEC_OK) {
+        mcsec_eccsi_verifier_free(v);
+        return err;
+    }
+    memcpy(v->pvt, pvt, POINT);
+    *out = v;
+    return MCSEC_OK;
+}
+
+mcsec_err mcsec_eccsi_verifier_verify(const mcsec_eccsi_verifier *verifier, const uint8_t *msg,
+                                      size_t msg_len, const uint8_t sig[MCSEC_ECCSI_SIG_BYTES])
+{
+    assert(verifier != NULL && sig != NULL && (msg != NULL || msg_len == 0));
+    const uint8_t *r_bytes = sig, *s_bytes = sig + SCALAR;
+    /* HS and Y belong to the verifier's PVT: a signature with any other PVT is not its sender's. */
+    if (memcmp(sig + 2 * SCALAR, verifier->pvt, POINT) != 0)
+        return MCSEC_ERR_SIGNATURE;
+    p256_scalar r, s, he, a, b;
+    if (!(scalar_decode_nonzero(&r, r_bytes) & scalar_decode_nonzero(&s, s_bytes)))
+        return MCSEC_ERR_RANGE;
+    uint8_t he_bytes[32];
+    mcsec_err err = hash_he(he_bytes, verifier->hs, r_bytes, msg, msg_len); /* step 4 */
+    if (err != MCSEC_OK)
+        return err;
+    (void)p256_scalar_from_bytes(&he, he_bytes);
+    p256_scalar_mul(&a, &s, &he); /* J = [s]([HE]G + [r]Y) = [s*HE]G + [s*r]Y (steps 5, 6) */
+    p256_scalar_mul(&b, &s, &r);
+
+    struct bn_frame f;
+    err = frame_open(&f);
+    if (err != MCSEC_OK)
+        return err;
+    BN_CTX_start(f.bn);
+    BIGNUM *an = bn_public(&a, f.bn);
+    BIGNUM *bn_ = bn_public(&b, f.bn);
+    EC_POINT *jp = EC_POINT_new(f.group);
+    uint8_t enc[POINT];
+    err = MCSEC_ERR_CRYPTO;
+    if (an != NULL && bn_ != NULL && jp != NULL &&
+        EC_POINT_mul(f.group, jp, an, verifier->y, bn_, f.bn) == 1) {
+        if (EC_POINT_is_at_infinity(f.group, jp))
+            err = MCSEC_ERR_SIGNATURE;
+        else
+            err = point_encode(enc, jp, f.group, f.bn);
+    }
+    /* Step 7: Jx = r mod p; both are below p here, so compare the octets. */
+    if (err == MCSEC_OK && memcmp(enc + 1, r_bytes, SCALAR) != 0)
+        err = MCSEC_ERR_SIGNATURE;
+    EC_POINT_free(jp);
+    BN_CTX_end(f.bn);
+    frame_close(&f);
+    return err;
+}
+
+void mcsec_eccsi_verifier_free(mcsec_eccsi_verifier *verifier)
+{
+    if (verifier == NULL)
+        return;
+    EC_POINT_free(verifier->y);
+    OPENSSL_free(verifier);
 }

@@ -6,7 +6,10 @@
  *  - issuance: KSAK and v secret (mcsec_eccsi_issue_with_v), KSAK secret
  *    (mcsec_eccsi_issue, whose v comes from the DRBG keyed by KSAK);
  *  - signing: SSK and j secret (mcsec_eccsi_sign_with_j), SSK secret
- *    (mcsec_eccsi_sign with its random j).
+ *    (mcsec_eccsi_sign with its random j);
+ *  - signer objects: SSK secret in mcsec_eccsi_signer_new (validation),
+ *    SSK and j secret in eccsi_signer_sign_with_j, SSK secret in
+ *    mcsec_eccsi_signer_sign with its random j.
  * Inputs are the RFC 6507 Appendix A values (/work/shared/vectors/rfc6507-eccsi.txt,
  * source RFC 6507 Appendix A), so the outputs are also checked.
  *
@@ -18,6 +21,7 @@
 #include <string.h>
 
 #include "check.h"
+#include "crypto/eccsi.h"
 #include "ct.h"
 #include "mcsec/eccsi.h"
 #include "vectors.h"
@@ -89,6 +93,46 @@ static void signing(const struct rfc_values *x)
     CHECK_OK(mcsec_eccsi_verify(x->kpak, x->id, x->id_len, x->m, x->m_len, sig));
 }
 
+static void signer_object(const struct rfc_values *x)
+{
+    uint8_t ssk[SC], j[SC], sig[MCSEC_ECCSI_SIG_BYTES];
+    memcpy(ssk, x->ssk, SC);
+    memcpy(j, x->j, SC);
+    CT_SECRET(ssk, SC);
+    CT_SECRET(j, SC);
+    mcsec_eccsi_signer *s = NULL;
+    mcsec_err err = mcsec_eccsi_signer_new(&s, x->kpak, x->id, x->id_len, ssk, x->pvt);
+    CT_PUBLIC(&err, sizeof err);
+    CT_PUBLIC(&s, sizeof s);
+    CHECK_OK(err);
+    if (s == NULL)
+        return;
+    err = eccsi_signer_sign_with_j(s, sig, x->m, x->m_len, j);
+    CT_PUBLIC(&err, sizeof err);
+    CT_PUBLIC(sig, sizeof sig);
+    CHECK_OK(err);
+    CHECK_MEM(sig, x->sig, sizeof sig);
+
+    /* A small j (top octet zero) takes the q - j path of mul_gen_secret. */
+    memset(j, 0, SC);
+    j[SC - 1] = 0x2a;
+    CT_SECRET(j, SC);
+    err = eccsi_signer_sign_with_j(s, sig, x->m, x->m_len, j);
+    CT_PUBLIC(&err, sizeof err);
+    CT_PUBLIC(sig, sizeof sig);
+    CHECK_OK(err);
+    CHECK_OK(mcsec_eccsi_verify(x->kpak, x->id, x->id_len, x->m, x->m_len, sig));
+
+    for (int i = 0; i < 3; i++) {
+        err = mcsec_eccsi_signer_sign(s, sig, x->m, x->m_len);
+        CT_PUBLIC(&err, sizeof err);
+        CT_PUBLIC(sig, sizeof sig);
+        CHECK_OK(err);
+        CHECK_OK(mcsec_eccsi_verify(x->kpak, x->id, x->id_len, x->m, x->m_len, sig));
+    }
+    mcsec_eccsi_signer_free(s);
+}
+
 /* Small secrets exercise the q - k path of the scalar normalisation (top octet zero). */
 static void keygen_and_small_scalars(void)
 {
@@ -118,6 +162,7 @@ int main(void)
         printf("note: not under valgrind; only the functional checks run\n");
     issuance(&x);
     signing(&x);
+    signer_object(&x);
     keygen_and_small_scalars();
     free(x.id);
     free(x.m);

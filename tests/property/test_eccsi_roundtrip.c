@@ -2,9 +2,9 @@
 /*
  * ECCSI round trips with seeded random KMS keys, identifiers and messages:
  * keygen -> issue (deterministic and with a random v) -> validate -> sign ->
- * verify; then every tampering of the message, identifier, signature or KPAK
- * is rejected. Also cross-checks the constant-time scalar arithmetic mod q
- * against GMP. Replay a failure with MCSEC_TEST_SEED.
+ * verify (one-shot and with signer/verifier objects); then every tampering of the message,
+ * identifier, signature or KPAK is rejected. Also cross-checks the constant-time scalar arithmetic
+ * mod q against GMP. Replay a failure with MCSEC_TEST_SEED.
  */
 #include <gmp.h>
 #include <string.h>
@@ -53,6 +53,35 @@ static void one_round(void)
     CHECK_OK(mcsec_eccsi_sign(sig2, kpak, id, id_len, ssk, pvt, msg, msg_len));
     CHECK(memcmp(sig, sig2, 2 * SC) != 0);
     CHECK_OK(mcsec_eccsi_verify(kpak, id, id_len, msg, msg_len, sig2));
+
+    /* Signer and verifier objects agree with the one-shot functions. */
+    mcsec_eccsi_signer *signer = NULL;
+    mcsec_eccsi_verifier *verifier = NULL;
+    CHECK_OK(mcsec_eccsi_signer_new(&signer, kpak, id, id_len, ssk, pvt));
+    CHECK_OK(mcsec_eccsi_verifier_new(&verifier, kpak, id, id_len, pvt));
+    if (signer != NULL && verifier != NULL) {
+        uint8_t sig3[SIG], bad[SIG];
+        CHECK_OK(mcsec_eccsi_signer_sign(signer, sig3, msg, msg_len));
+        CHECK_MEM(sig3 + 2 * SC, pvt, PT);
+        CHECK_OK(mcsec_eccsi_verify(kpak, id, id_len, msg, msg_len, sig3));
+        CHECK_OK(mcsec_eccsi_verifier_verify(verifier, msg, msg_len, sig3));
+        CHECK_OK(mcsec_eccsi_verifier_verify(verifier, msg, msg_len, sig));
+        memcpy(bad, sig3, SIG);
+        flip_random_bit(bad, 2 * SC); /* r or s */
+        mcsec_err e = mcsec_eccsi_verifier_verify(verifier, msg, msg_len, bad);
+        CHECK(e == MCSEC_ERR_SIGNATURE || e == MCSEC_ERR_RANGE);
+        memcpy(bad, sig3, SIG);
+        flip_random_bit(bad + 2 * SC, PT); /* another PVT, even an invalid one */
+        CHECK_ERR(mcsec_eccsi_verifier_verify(verifier, msg, msg_len, bad), MCSEC_ERR_SIGNATURE);
+        if (msg_len > 0) {
+            memcpy(bad, msg, msg_len);
+            flip_random_bit(bad, msg_len);
+            CHECK_ERR(mcsec_eccsi_verifier_verify(verifier, bad, msg_len, sig3),
+                      MCSEC_ERR_SIGNATURE);
+        }
+    }
+    mcsec_eccsi_signer_free(signer);
+    mcsec_eccsi_verifier_free(verifier);
 
     /* Tampering. */
     uint8_t t[SIG > 200 ? SIG : 200];

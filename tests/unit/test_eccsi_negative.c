@@ -2,7 +2,8 @@
 /*
  * ECCSI rejects what it must: out-of-range scalars, malformed or off-curve
  * points, tampered messages and identifiers, keys for another identity or
- * another KMS. Starts from the RFC 6507 Appendix A values
+ * another KMS; signer and verifier objects refuse bad keys, and a verifier
+ * refuses a signature that carries another PVT. Starts from the RFC 6507 Appendix A values
  * (/work/shared/vectors/rfc6507-eccsi.txt, source RFC 6507 Appendix A).
  */
 #include <stdlib.h>
@@ -12,6 +13,7 @@
 #include <openssl/hmac.h>
 
 #include "check.h"
+#include "crypto/eccsi.h"
 #include "crypto/p256_scalar.h"
 #include "mcsec/eccsi.h"
 #include "vectors.h"
@@ -430,6 +432,113 @@ static void scalar_identities(void)
     CHECK(p256_scalar_is_zero(&a) == UINT64_MAX);
 }
 
+/* signer_new refuses every key that does not validate, and leaves *out NULL. */
+static void signer_rejects(const struct rfc *x, const uint8_t *ssk, const uint8_t *pvt,
+                           const uint8_t *id, size_t id_len, mcsec_err want)
+{
+    mcsec_eccsi_signer *s = (mcsec_eccsi_signer *)&s; /* must be reset */
+    CHECK_ERR(mcsec_eccsi_signer_new(&s, x->kpak, id, id_len, ssk, pvt), want);
+    CHECK(s == NULL);
+}
+
+static void signer_objects(const struct rfc *x)
+{
+    uint8_t ssk[SC], pvt[PT], other_id[8] = "other";
+    signer_rejects(x, x->ssk, x->pvt, other_id, sizeof other_id, MCSEC_ERR_KEY_INVALID);
+    memset(ssk, 0, SC);
+    signer_rejects(x, ssk, x->pvt, x->id, x->id_len, MCSEC_ERR_KEY_INVALID);
+    signer_rejects(x, order_q, x->pvt, x->id, x->id_len, MCSEC_ERR_KEY_INVALID);
+    add_small(ssk, x->ssk, 1);
+    signer_rejects(x, ssk, x->pvt, x->id, x->id_len, MCSEC_ERR_KEY_INVALID);
+    memcpy(pvt, x->pvt, PT);
+    pvt[0] = 0x02;
+    signer_rejects(x, x->ssk, pvt, x->id, x->id_len, MCSEC_ERR_KEY_INVALID);
+    memcpy(pvt, x->pvt, PT);
+    pvt[PT - 1] ^= 1; /* off the curve */
+    signer_rejects(x, x->ssk, pvt, x->id, x->id_len, MCSEC_ERR_KEY_INVALID);
+    uint8_t *long_id = calloc(MCSEC_ECCSI_ID_MAX_BYTES + 1, 1);
+    CHECK(long_id != NULL);
+    signer_rejects(x, x->ssk, x->pvt, long_id, MCSEC_ECCSI_ID_MAX_BYTES + 1, MCSEC_ERR_LENGTH);
+    free(long_id);
+
+    /* A good signer: the RFC's j gives the RFC's signature; out-of-range j is refused. */
+    mcsec_eccsi_signer *s = NULL;
+    uint8_t sig[SIG];
+    CHECK_OK(mcsec_eccsi_signer_new(&s, x->kpak, x->id, x->id_len, x->ssk, x->pvt));
+    if (s == NULL)
+        return;
+    CHECK_OK(eccsi_signer_sign_with_j(s, sig, x->m, x->m_len, x->j));
+    CHECK_MEM(sig, x->sig, SIG);
+    CHECK_ERR(eccsi_signer_sign_with_j(s, sig, x->m, x->m_len, order_q), MCSEC_ERR_RANGE);
+    CHECK(all_zero(sig, SIG));
+    uint8_t zero[SC] = {0};
+    CHECK_ERR(eccsi_signer_sign_with_j(s, sig, x->m, x->m_len, zero), MCSEC_ERR_RANGE);
+    CHECK_OK(mcsec_eccsi_signer_sign(s, sig, NULL, 0));
+    CHECK_OK(mcsec_eccsi_verify(x->kpak, x->id, x->id_len, NULL, 0, sig));
+    mcsec_eccsi_signer_free(s);
+    mcsec_eccsi_signer_free(NULL);
+}
+
+static void verifier_new_rejects(const struct rfc *x, const uint8_t *kpak, const uint8_t *pvt,
+                                 size_t id_len, mcsec_err want)
+{
+    mcsec_eccsi_verifier *v = (mcsec_eccsi_verifier *)&v; /* must be reset */
+    CHECK_ERR(mcsec_eccsi_verifier_new(&v, kpak, x->id, id_len, pvt), want);
+    CHECK(v == NULL);
+}
+
+static void verifier_objects(const struct rfc *x)
+{
+    uint8_t pt[PT], sig[SIG];
+    memcpy(pt, x->pvt, PT);
+    pt[0] = 0x00;
+    verifier_new_rejects(x, x->kpak, pt, x->id_len, MCSEC_ERR_ENCODING);
+    pt[0] = 0x04;
+    pt[PT - 1] ^= 1;
+    verifier_new_rejects(x, x->kpak, pt, x->id_len, MCSEC_ERR_NOT_ON_CURVE);
+    memcpy(pt, x->pvt, PT);
+    memcpy(pt + 1, field_p, SC); /* x = p */
+    verifier_new_rejects(x, x->kpak, pt, x->id_len, MCSEC_ERR_ENCODING);
+    memcpy(pt, x->kpak, PT);
+    pt[1] ^= 1;
+    verifier_new_rejects(x, pt, x->pvt, x->id_len, MCSEC_ERR_NOT_ON_CURVE);
+    verifier_new_rejects(x, x->kpak, x->pvt, MCSEC_ECCSI_ID_MAX_BYTES + 1, MCSEC_ERR_LENGTH);
+
+    mcsec_eccsi_verifier *v = NULL;
+    CHECK_OK(mcsec_eccsi_verifier_new(&v, x->kpak, x->id, x->id_len, x->pvt));
+    if (v == NULL)
+        return;
+    CHECK_OK(mcsec_eccsi_verifier_verify(v, x->m, x->m_len, x->sig));
+    CHECK_ERR(mcsec_eccsi_verifier_verify(v, x->m, x->m_len - 1, x->sig), MCSEC_ERR_SIGNATURE);
+    memcpy(sig, x->sig, SIG);
+    memset(sig, 0, SC); /* r = 0 */
+    CHECK_ERR(mcsec_eccsi_verifier_verify(v, x->m, x->m_len, sig), MCSEC_ERR_RANGE);
+    memcpy(sig, x->sig, SIG);
+    memcpy(sig + SC, order_q, SC); /* s = q */
+    CHECK_ERR(mcsec_eccsi_verifier_verify(v, x->m, x->m_len, sig), MCSEC_ERR_RANGE);
+    memcpy(sig, x->sig, SIG);
+    sig[SC - 1] ^= 1; /* r */
+    CHECK_ERR(mcsec_eccsi_verifier_verify(v, x->m, x->m_len, sig), MCSEC_ERR_SIGNATURE);
+
+    /*
+     * A second key pair for the same identity and KMS (another v) signs
+     * validly, but with another PVT: the one-shot verify accepts it, the
+     * verifier bound to the first PVT must not.
+     */
+    uint8_t v2[SC], ssk2[SC], pvt2[PT];
+    add_small(v2, x->v, 1);
+    CHECK_OK(mcsec_eccsi_issue_with_v(ssk2, pvt2, x->ksak, x->kpak, x->id, x->id_len, v2));
+    CHECK_OK(mcsec_eccsi_sign(sig, x->kpak, x->id, x->id_len, ssk2, pvt2, x->m, x->m_len));
+    CHECK_OK(mcsec_eccsi_verify(x->kpak, x->id, x->id_len, x->m, x->m_len, sig));
+    CHECK_ERR(mcsec_eccsi_verifier_verify(v, x->m, x->m_len, sig), MCSEC_ERR_SIGNATURE);
+    /* The RFC signature with its PVT swapped for the second one. */
+    memcpy(sig, x->sig, SIG);
+    memcpy(sig + 2 * SC, pvt2, PT);
+    CHECK_ERR(mcsec_eccsi_verifier_verify(v, x->m, x->m_len, sig), MCSEC_ERR_SIGNATURE);
+    mcsec_eccsi_verifier_free(v);
+    mcsec_eccsi_verifier_free(NULL);
+}
+
 int main(void)
 {
     struct rfc x;
@@ -443,6 +552,8 @@ int main(void)
     deterministic_issue(&x);
     drbg_known_answer(&x);
     scalar_identities();
+    signer_objects(&x);
+    verifier_objects(&x);
     free(x.id);
     free(x.m);
     return check_done();

@@ -8,6 +8,9 @@
  *    kms-eccsi-signature-ts33180-example-uid (computed for that collection).
  *  - mikey-streamwide.txt: the SSK/PVT of the four Streamwide key sets
  *    (Streamwide sw_mikey_sakke v1.3.6 test vectors) against PubAuthKey.
+ * Every signature record is also produced by a signer object (with the
+ * record's j, through the test-only eccsi_signer_sign_with_j) and checked by
+ * a verifier object; the reject records are rejected by a verifier too.
  * HS, HE and Y are intermediate values that the public API does not return;
  * they are recomputed here with OpenSSL (SHA-256, P-256) from the record's
  * inputs, and the API's outputs are checked to be consistent with them.
@@ -21,6 +24,7 @@
 #include <openssl/obj_mac.h>
 
 #include "check.h"
+#include "crypto/eccsi.h"
 #include "mcsec/eccsi.h"
 #include "vectors.h"
 
@@ -156,6 +160,23 @@ static void check_sign_record(const struct vec_record *r, const uint8_t g[PT], i
     CHECK_MEM(got, sig, sizeof sig);
     CHECK_OK(mcsec_eccsi_verify(kpak, id, id_len, m, m_len, sig));
 
+    /* The same signature from a signer object, checked by a verifier object. */
+    mcsec_eccsi_signer *signer = NULL;
+    mcsec_eccsi_verifier *verifier = NULL;
+    CHECK_OK(mcsec_eccsi_signer_new(&signer, kpak, id, id_len, ssk, pvt));
+    CHECK_OK(mcsec_eccsi_verifier_new(&verifier, kpak, id, id_len, pvt));
+    if (signer != NULL && verifier != NULL) {
+        memset(got, 0, sizeof got);
+        CHECK_OK(eccsi_signer_sign_with_j(signer, got, m, m_len, j));
+        CHECK_MEM(got, sig, sizeof sig);
+        CHECK_OK(mcsec_eccsi_verifier_verify(verifier, m, m_len, sig));
+        CHECK_OK(mcsec_eccsi_signer_sign(signer, got, m, m_len)); /* random j */
+        CHECK_OK(mcsec_eccsi_verifier_verify(verifier, m, m_len, got));
+        CHECK_OK(mcsec_eccsi_verify(kpak, id, id_len, m, m_len, got));
+    }
+    mcsec_eccsi_signer_free(signer);
+    mcsec_eccsi_verifier_free(verifier);
+
     if (has_y) {
         /* Y = [HS]PVT + KPAK as the verifier forms it (HS taken as an integer). */
         uint8_t y[PT], got_y[PT];
@@ -189,6 +210,12 @@ static void check_reject_signature(const struct vec_record *r)
     vec_hex_exact(r, "signature", sig, sizeof sig);
     CHECK(vec_dec(r, "valid_dec") == 0);
     CHECK_ERR(mcsec_eccsi_verify(kpak, id, id_len, m, m_len, sig), MCSEC_ERR_SIGNATURE);
+    /* A verifier for the sender the signature names rejects it too. */
+    mcsec_eccsi_verifier *verifier = NULL;
+    CHECK_OK(mcsec_eccsi_verifier_new(&verifier, kpak, id, id_len, sig + 2 * SC));
+    if (verifier != NULL)
+        CHECK_ERR(mcsec_eccsi_verifier_verify(verifier, m, m_len, sig), MCSEC_ERR_SIGNATURE);
+    mcsec_eccsi_verifier_free(verifier);
     free(id);
     free(m);
 }
@@ -223,6 +250,9 @@ static void check_rfc6507(void)
               MCSEC_ERR_KEY_INVALID);
     CHECK_ERR(mcsec_eccsi_sign(sig, kpak, id, id_len, ssk, pvt, (const uint8_t *)"m", 1),
               MCSEC_ERR_KEY_INVALID);
+    mcsec_eccsi_signer *signer = (mcsec_eccsi_signer *)&signer; /* must be reset to NULL */
+    CHECK_ERR(mcsec_eccsi_signer_new(&signer, kpak, id, id_len, ssk, pvt), MCSEC_ERR_KEY_INVALID);
+    CHECK(signer == NULL);
     free(id);
     vec_close(f);
 }
