@@ -171,6 +171,19 @@ MCSEC_API MCSEC_MUST_CHECK mcsec_err
 mcsec_eccsi_verifier_verify(const mcsec_eccsi_verifier *verifier, const uint8_t *msg,
                             size_t msg_len, const uint8_t sig[MCSEC_ECCSI_SIG_BYTES]);
 
+/*
+ * Optional, for a sender whose signatures are checked many times: builds a
+ * comb table for Y (OpenSSL's fixed-base table, about 150 KB and tens of
+ * milliseconds once), after which a verification is two fixed-base products
+ * [s*HE]G + [s*r]Y, about three times faster. Worth it from roughly a
+ * thousand verifications on. Call it before sharing the verifier between
+ * threads; calling it again does nothing.
+ * Returns: MCSEC_OK, MCSEC_ERR_NOMEM, MCSEC_ERR_CRYPTO (the verifier is then
+ *          unchanged and still works).
+ */
+MCSEC_API MCSEC_MUST_CHECK mcsec_err
+mcsec_eccsi_verifier_precompute(mcsec_eccsi_verifier *verifier);
+
 /* Frees a verifier; NULL is allowed. */
 MCSEC_API void mcsec_eccsi_verifier_free(mcsec_eccsi_verifier *verifier);
 

@@ -888,7 +888,8 @@ mcsec_err mcsec_eccsi_verify(const uint8_t kpak[MCSEC_ECCSI_KPAK_BYTES], const u
 /* ---- verifier object --------------------------------------------------------------------- */
 
 struct mcsec_eccsi_verifier {
-    EC_POINT *y; /* Y = [HS]PVT + KPAK (RFC 6507 §5.2.2 step 5, the part fixed per sender) */
+    EC_POINT *y;       /* Y = [HS]PVT + KPAK (RFC 6507 §5.2.2 step 5, the part fixed per sender) */
+    EC_GROUP *y_group; /* P-256 with generator Y and its comb table, or NULL (precompute) */
     uint8_t hs[MCSEC_ECCSI_HASH_BYTES];
     uint8_t pvt[POINT];
 };
@@ -975,20 +976,60 @@ mcsec_err mcsec_eccsi_verifier_verify(const mcsec_eccsi_verifier *verifier, cons
     BIGNUM *an = bn_public(&a, f.bn);
     BIGNUM *bn_ = bn_public(&b, f.bn);
     EC_POINT *jp = EC_POINT_new(f.group);
+    EC_POINT *jy = EC_POINT_new(f.group);
     uint8_t enc[POINT];
+    int ok = an != NULL && bn_ != NULL && jp != NULL && jy != NULL;
+    if (ok && verifier->y_group != NULL) /* two comb-table products and one addition */
+        ok = EC_POINT_mul(f.group, jp, an, NULL, NULL, f.bn) == 1 &&
+             EC_POINT_mul(verifier->y_group, jy, bn_, NULL, NULL, f.bn) == 1 &&
+             EC_POINT_add(f.group, jp, jp, jy, f.bn) == 1;
+    else if (ok)
+        ok = EC_POINT_mul(f.group, jp, an, verifier->y, bn_, f.bn) == 1;
     err = MCSEC_ERR_CRYPTO;
-    if (an != NULL && bn_ != NULL && jp != NULL &&
-        EC_POINT_mul(f.group, jp, an, verifier->y, bn_, f.bn) == 1) {
-        if (EC_POINT_is_at_infinity(f.group, jp))
-            err = MCSEC_ERR_SIGNATURE;
-        else
-            err = point_encode(enc, jp, f.group, f.bn);
-    }
+    if (ok && EC_POINT_is_at_infinity(f.group, jp))
+        err = MCSEC_ERR_SIGNATURE;
+    else if (ok)
+        err = point_encode(enc, jp, f.group, f.bn);
     /* Step 7: Jx = r mod p; both are below p here, so compare the octets. */
     if (err == MCSEC_OK && memcmp(enc + 1, r_bytes, SCALAR) != 0)
         err = MCSEC_ERR_SIGNATURE;
     EC_POINT_free(jp);
+    EC_POINT_free(jy);
     BN_CTX_end(f.bn);
+    frame_close(&f);
+    return err;
+}
+
+/*
+ * OpenSSL keeps a comb table only for a group's generator, so Y gets a copy
+ * of the P-256 group (same nistz256 method and curve name, so its points mix
+ * with the shared group's) whose generator is Y.
+ */
+mcsec_err mcsec_eccsi_verifier_precompute(mcsec_eccsi_verifier *verifier)
+{
+    assert(verifier != NULL);
+    if (verifier->y_group != NULL)
+        return MCSEC_OK;
+    struct bn_frame f;
+    mcsec_err err = frame_open(&f);
+    EC_GROUP *g = err == MCSEC_OK ? EC_GROUP_dup(f.group) : NULL;
+    if (err == MCSEC_OK && g == NULL)
+        err = MCSEC_ERR_NOMEM;
+    if (err == MCSEC_OK &&
+        EC_GROUP_set_generator(g, verifier->y, EC_GROUP_get0_order(f.group), BN_value_one()) != 1)
+        err = MCSEC_ERR_CRYPTO;
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wdeprecated-declarations"
+    /* Deprecated in OpenSSL 3, but the only way to give a point other than G a table. */
+    if (err == MCSEC_OK && EC_GROUP_precompute_mult(g, f.bn) != 1)
+        err = MCSEC_ERR_CRYPTO;
+#pragma GCC diagnostic pop
+    if (err == MCSEC_ERR_CRYPTO)
+        ERR_clear_error();
+    if (err == MCSEC_OK)
+        verifier->y_group = g;
+    else
+        EC_GROUP_free(g);
     frame_close(&f);
     return err;
 }
@@ -998,5 +1039,6 @@ void mcsec_eccsi_verifier_free(mcsec_eccsi_verifier *verifier)
     if (verifier == NULL)
         return;
     EC_POINT_free(verifier->y);
+    EC_GROUP_free(verifier->y_group);
     OPENSSL_free(verifier);
 }

@@ -59,6 +59,8 @@ static void one_round(void)
     mcsec_eccsi_verifier *verifier = NULL;
     CHECK_OK(mcsec_eccsi_signer_new(&signer, kpak, id, id_len, ssk, pvt));
     CHECK_OK(mcsec_eccsi_verifier_new(&verifier, kpak, id, id_len, pvt));
+    if (verifier != NULL && test_rand_below(8) == 0)
+        CHECK_OK(mcsec_eccsi_verifier_precompute(verifier)); /* the comb-table path, sometimes */
     if (signer != NULL && verifier != NULL) {
         uint8_t sig3[SIG], bad[SIG];
         CHECK_OK(mcsec_eccsi_signer_sign(signer, sig3, msg, msg_len));

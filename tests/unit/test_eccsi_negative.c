@@ -535,6 +535,21 @@ static void verifier_objects(const struct rfc *x)
     memcpy(sig, x->sig, SIG);
     memcpy(sig + 2 * SC, pvt2, PT);
     CHECK_ERR(mcsec_eccsi_verifier_verify(v, x->m, x->m_len, sig), MCSEC_ERR_SIGNATURE);
+
+    /* With Y's comb table the verdicts are the same (the table path computes J differently). */
+    CHECK_OK(mcsec_eccsi_verifier_precompute(v));
+    CHECK_OK(mcsec_eccsi_verifier_precompute(v)); /* again: nothing to do */
+    CHECK_OK(mcsec_eccsi_verifier_verify(v, x->m, x->m_len, x->sig));
+    CHECK_ERR(mcsec_eccsi_verifier_verify(v, x->m, x->m_len, sig), MCSEC_ERR_SIGNATURE);
+    CHECK_ERR(mcsec_eccsi_verifier_verify(v, x->m, x->m_len - 1, x->sig), MCSEC_ERR_SIGNATURE);
+    memcpy(sig, x->sig, SIG);
+    sig[SC - 1] ^= 1; /* r */
+    CHECK_ERR(mcsec_eccsi_verifier_verify(v, x->m, x->m_len, sig), MCSEC_ERR_SIGNATURE);
+    memcpy(sig, x->sig, SIG);
+    sig[2 * SC - 1] ^= 1; /* s */
+    CHECK_ERR(mcsec_eccsi_verifier_verify(v, x->m, x->m_len, sig), MCSEC_ERR_SIGNATURE);
+    CHECK_OK(mcsec_eccsi_sign(sig, x->kpak, x->id, x->id_len, x->ssk, x->pvt, x->m, x->m_len));
+    CHECK_OK(mcsec_eccsi_verifier_verify(v, x->m, x->m_len, sig));
     mcsec_eccsi_verifier_free(v);
     mcsec_eccsi_verifier_free(NULL);
 }

@@ -173,6 +173,9 @@ static void check_sign_record(const struct vec_record *r, const uint8_t g[PT], i
         CHECK_OK(mcsec_eccsi_signer_sign(signer, got, m, m_len)); /* random j */
         CHECK_OK(mcsec_eccsi_verifier_verify(verifier, m, m_len, got));
         CHECK_OK(mcsec_eccsi_verify(kpak, id, id_len, m, m_len, got));
+        CHECK_OK(mcsec_eccsi_verifier_precompute(verifier)); /* Y's comb table */
+        CHECK_OK(mcsec_eccsi_verifier_verify(verifier, m, m_len, sig));
+        CHECK_OK(mcsec_eccsi_verifier_verify(verifier, m, m_len, got));
     }
     mcsec_eccsi_signer_free(signer);
     mcsec_eccsi_verifier_free(verifier);
@@ -213,8 +216,11 @@ static void check_reject_signature(const struct vec_record *r)
     /* A verifier for the sender the signature names rejects it too. */
     mcsec_eccsi_verifier *verifier = NULL;
     CHECK_OK(mcsec_eccsi_verifier_new(&verifier, kpak, id, id_len, sig + 2 * SC));
-    if (verifier != NULL)
+    if (verifier != NULL) {
         CHECK_ERR(mcsec_eccsi_verifier_verify(verifier, m, m_len, sig), MCSEC_ERR_SIGNATURE);
+        CHECK_OK(mcsec_eccsi_verifier_precompute(verifier));
+        CHECK_ERR(mcsec_eccsi_verifier_verify(verifier, m, m_len, sig), MCSEC_ERR_SIGNATURE);
+    }
     mcsec_eccsi_verifier_free(verifier);
     free(id);
     free(m);
