@@ -215,6 +215,36 @@ static void eccsi_parameters(const struct vec_file *f)
     CHECK_MEM(got, G, sizeof G);
 }
 
+/* The signer/verifier objects (HS loaded once) on the RFC keys and signature. */
+static void eccsi_objects(const uint8_t kpak[65], const uint8_t *id, size_t id_len,
+                          const uint8_t ssk[32], const uint8_t pvt[65], const uint8_t *m,
+                          size_t m_len, const uint8_t sig[MCSEC_ECCSI_SIG_BYTES])
+{
+    uint8_t got[MCSEC_ECCSI_SIG_BYTES], bad[MCSEC_ECCSI_SIG_BYTES];
+    wolf_eccsi_signer *s = NULL;
+    wolf_eccsi_verifier *v = NULL;
+
+    CHECK_WOLF_OK(wolf_eccsi_signer_new(&s, kpak, id, id_len, ssk, pvt));
+    CHECK_WOLF_OK(wolf_eccsi_verifier_new(&v, kpak, id, id_len, pvt));
+    if (s == NULL || v == NULL)
+        goto out;
+    CHECK_WOLF_OK(wolf_eccsi_verifier_verify(v, m, m_len, sig));
+    for (int i = 0; i < 2; i++) {
+        CHECK_WOLF_OK(wolf_eccsi_signer_sign(s, got, m, m_len));
+        CHECK_WOLF_OK(wolf_eccsi_verifier_verify(v, m, m_len, got));
+        CHECK_WOLF_OK(wolf_eccsi_verify(kpak, id, id_len, m, m_len, got));
+    }
+    memcpy(bad, sig, sizeof bad);
+    bad[63] ^= 0x01; /* s */
+    CHECK_WOLF_REJECTS(wolf_eccsi_verifier_verify(v, m, m_len, bad));
+    memcpy(bad, sig, sizeof bad);
+    bad[MCSEC_ECCSI_SIG_BYTES - 1] ^= 0x01; /* the PVT is not the verifier's */
+    CHECK_WOLF(wolf_eccsi_verifier_verify(v, m, m_len, bad), WOLF_INVALID);
+out:
+    wolf_eccsi_signer_free(s);
+    wolf_eccsi_verifier_free(v);
+}
+
 static void eccsi_appendix(const struct vec_file *f)
 {
     const struct vec_record *r = vec_record(f, "rfc6507-appendix-a");
@@ -268,6 +298,7 @@ static void eccsi_appendix(const struct vec_file *f)
         CHECK_WOLF_OK(wolf_eccsi_ctx_verify(ctx, id, id_len, m, m_len, got));
         wolf_eccsi_ctx_free(ctx);
     }
+    eccsi_objects(kpak, id, id_len, ssk, pvt, m, m_len, sig);
 }
 
 static void eccsi_reject_signature(const struct vec_file *f, const char *name)

@@ -928,3 +928,144 @@ int wolf_eccsi_verify(const uint8_t kpak[MCSEC_ECCSI_KPAK_BYTES], const uint8_t 
     wc_FreeEccsiKey(&key);
     return rc;
 }
+
+/* ---- ECCSI signer and verifier objects ------------------------------------------- */
+
+struct wolf_eccsi_signer {
+    EccsiKey key;
+    mp_int ssk;
+    ecc_point *pvt;
+};
+
+void wolf_eccsi_signer_free(wolf_eccsi_signer *s)
+{
+    if (s == NULL)
+        return;
+    wc_FreeEccsiKey(&s->key);
+    mp_forcezero(&s->ssk);
+    if (s->pvt != NULL)
+        wc_ecc_del_point(s->pvt);
+    wipe(s, sizeof *s);
+    free(s);
+}
+
+int wolf_eccsi_signer_new(wolf_eccsi_signer **out, const uint8_t kpak[MCSEC_ECCSI_KPAK_BYTES],
+                          const uint8_t *id, size_t id_len,
+                          const uint8_t ssk[MCSEC_ECCSI_SSK_BYTES],
+                          const uint8_t pvt[MCSEC_ECCSI_PVT_BYTES])
+{
+    wolf_eccsi_signer *s;
+    int rc;
+
+    *out = NULL;
+    s = calloc(1, sizeof *s);
+    if (s == NULL)
+        return MEMORY_E;
+    rc = mp_init(&s->ssk);
+    if (rc != 0) {
+        free(s);
+        return rc;
+    }
+    rc = eccsi_init(&s->key, NULL, kpak);
+    if (rc != 0) {
+        free(s);
+        return rc;
+    }
+    s->pvt = wc_ecc_new_point();
+    if (s->pvt == NULL)
+        rc = MEMORY_E;
+    if (rc == 0)
+        rc = wc_DecodeEccsiSsk(&s->key, ssk, ECCSI_SCALAR_BYTES, &s->ssk);
+    if (rc == 0)
+        rc = wc_DecodeEccsiPvt(&s->key, pvt, ECCSI_POINT_BYTES, s->pvt);
+    if (rc == 0)
+        rc = eccsi_load_hash(&s->key, id, id_len, s->pvt);
+    if (rc == 0)
+        rc = wc_SetEccsiPair(&s->key, &s->ssk, s->pvt);
+    if (rc != 0) {
+        wolf_eccsi_signer_free(s);
+        return rc;
+    }
+    *out = s;
+    return 0;
+}
+
+int wolf_eccsi_signer_sign(wolf_eccsi_signer *s, uint8_t sig[MCSEC_ECCSI_SIG_BYTES],
+                           const uint8_t *msg, size_t msg_len)
+{
+    WC_RNG *r = rng();
+    word32 sz = MCSEC_ECCSI_SIG_BYTES;
+    int rc;
+
+    if (r == NULL)
+        return RNG_FAILURE_E;
+    rc = wc_SignEccsiHash(&s->key, r, WC_HASH_TYPE_SHA256, msg, (word32)msg_len, sig, &sz);
+    if (rc == 0 && sz != MCSEC_ECCSI_SIG_BYTES)
+        rc = BUFFER_E;
+    if (rc != 0)
+        wipe(sig, MCSEC_ECCSI_SIG_BYTES);
+    return rc;
+}
+
+struct wolf_eccsi_verifier {
+    EccsiKey key;
+    uint8_t pvt[ECCSI_POINT_BYTES];
+};
+
+void wolf_eccsi_verifier_free(wolf_eccsi_verifier *v)
+{
+    if (v == NULL)
+        return;
+    wc_FreeEccsiKey(&v->key);
+    free(v);
+}
+
+int wolf_eccsi_verifier_new(wolf_eccsi_verifier **out, const uint8_t kpak[MCSEC_ECCSI_KPAK_BYTES],
+                            const uint8_t *id, size_t id_len,
+                            const uint8_t pvt[MCSEC_ECCSI_PVT_BYTES])
+{
+    wolf_eccsi_verifier *v;
+    ecc_point *p;
+    int rc;
+
+    *out = NULL;
+    v = calloc(1, sizeof *v);
+    if (v == NULL)
+        return MEMORY_E;
+    rc = eccsi_init(&v->key, NULL, kpak);
+    if (rc != 0) {
+        free(v);
+        return rc;
+    }
+    memcpy(v->pvt, pvt, ECCSI_POINT_BYTES);
+    p = wc_ecc_new_point();
+    if (p == NULL)
+        rc = MEMORY_E;
+    if (rc == 0)
+        rc = wc_DecodeEccsiPvt(&v->key, pvt, ECCSI_POINT_BYTES, p);
+    if (rc == 0)
+        rc = eccsi_load_hash(&v->key, id, id_len, p);
+    if (p != NULL)
+        wc_ecc_del_point(p);
+    if (rc != 0) {
+        wolf_eccsi_verifier_free(v);
+        return rc;
+    }
+    *out = v;
+    return 0;
+}
+
+int wolf_eccsi_verifier_verify(wolf_eccsi_verifier *v, const uint8_t *msg, size_t msg_len,
+                               const uint8_t sig[MCSEC_ECCSI_SIG_BYTES])
+{
+    int verified = 0;
+    int rc;
+
+    if (memcmp(sig + 2 * ECCSI_SCALAR_BYTES, v->pvt, ECCSI_POINT_BYTES) != 0)
+        return WOLF_INVALID;
+    rc = wc_VerifyEccsiHash(&v->key, WC_HASH_TYPE_SHA256, msg, (word32)msg_len, sig,
+                            MCSEC_ECCSI_SIG_BYTES, &verified);
+    if (rc == 0 && !verified)
+        rc = WOLF_INVALID;
+    return rc;
+}

@@ -172,4 +172,31 @@ int wolf_eccsi_ctx_verify(wolf_eccsi_ctx *c, const uint8_t *id, size_t id_len, c
                           size_t msg_len, const uint8_t sig[MCSEC_ECCSI_SIG_BYTES]);
 void wolf_eccsi_ctx_free(wolf_eccsi_ctx *c);
 
+/*
+ * A signer: KPAK, SSK/PVT and HS loaded into a wolfSSL key once
+ * (wc_SetEccsiPair, wc_SetEccsiHash), so each signature is only
+ * wc_SignEccsiHash. The pair is not validated (wolfSSL does not).
+ */
+typedef struct wolf_eccsi_signer wolf_eccsi_signer;
+int wolf_eccsi_signer_new(wolf_eccsi_signer **out, const uint8_t kpak[MCSEC_ECCSI_KPAK_BYTES],
+                          const uint8_t *id, size_t id_len,
+                          const uint8_t ssk[MCSEC_ECCSI_SSK_BYTES],
+                          const uint8_t pvt[MCSEC_ECCSI_PVT_BYTES]);
+int wolf_eccsi_signer_sign(wolf_eccsi_signer *s, uint8_t sig[MCSEC_ECCSI_SIG_BYTES],
+                           const uint8_t *msg, size_t msg_len);
+void wolf_eccsi_signer_free(wolf_eccsi_signer *s);
+
+/*
+ * A verifier for one sender (KPAK, ID, PVT): HS loaded once, so each check
+ * is only wc_VerifyEccsiHash. A signature carrying another PVT is refused
+ * (WOLF_INVALID) without calling wolfSSL, as the cached HS is not its HS.
+ */
+typedef struct wolf_eccsi_verifier wolf_eccsi_verifier;
+int wolf_eccsi_verifier_new(wolf_eccsi_verifier **out, const uint8_t kpak[MCSEC_ECCSI_KPAK_BYTES],
+                            const uint8_t *id, size_t id_len,
+                            const uint8_t pvt[MCSEC_ECCSI_PVT_BYTES]);
+int wolf_eccsi_verifier_verify(wolf_eccsi_verifier *v, const uint8_t *msg, size_t msg_len,
+                               const uint8_t sig[MCSEC_ECCSI_SIG_BYTES]);
+void wolf_eccsi_verifier_free(wolf_eccsi_verifier *v);
+
 #endif
