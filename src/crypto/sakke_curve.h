@@ -50,4 +50,28 @@ void sk_mul2_gen_var(sk_jac *r, const mp1024 *a, const sk_affine *q, const mp102
 /* All-ones mask when a and b are the same point. */
 uint64_t sk_jac_eq(const sk_jac *a, const sk_jac *b);
 
+/*
+ * Like sk_point_decode without the subgroup test (coordinates < p, on the
+ * curve, prefix 0x04). Only for points whose subgroup membership is implied
+ * by a later check, such as R in decapsulation (R must equal [r]I).
+ */
+int sk_point_decode_on_curve(sk_affine *r, const uint8_t in[257]);
+/* All-ones mask when the on-curve, finite point a lies in the order-q subgroup. */
+uint64_t sk_in_subgroup(const sk_affine *a);
+
+/*
+ * A fixed-base comb table for one point A of order q (the generator, or a
+ * sender's I = [b]P + Z): 2^teeth affine multiples, so [k]A costs about
+ * 1024/teeth doublings and additions. sk_comb_new returns NULL when out of
+ * memory; sk_comb_free wipes and frees (NULL is fine).
+ */
+struct sk_comb;
+struct sk_comb *sk_comb_new(const sk_affine *a);
+/* [k]A for a secret scalar k < 2^1024, constant time (k is reduced mod q first). */
+void sk_comb_mul(sk_jac *r, const struct sk_comb *c, const mp1024 *k);
+void sk_comb_free(struct sk_comb *c);
+
+/* k mod q for any k < 2^1024. */
+void sk_scalar_reduce(mp1024 *r, const mp1024 *k);
+
 #endif
