@@ -65,352 +65,378 @@ static const mp1024 sqrt_minus_12 = {{
 /* ---- field shorthands ------------------------------------------------------
  */
 
-static void fmul(mp1024 *r, const mp1024 *a, const mp1024 *b) {
-  mont_mul(r, a, b, FP);
+static void fmul(mp1024 *r, const mp1024 *a, const mp1024 *b)
+{
+    mont_mul(r, a, b, FP);
 }
 
-static void fsqr(mp1024 *r, const mp1024 *a) { mont_sqr(r, a, FP); }
-
-static void fadd(mp1024 *r, const mp1024 *a, const mp1024 *b) {
-  mont_add(r, a, b, FP);
+static void fsqr(mp1024 *r, const mp1024 *a)
+{
+    mont_sqr(r, a, FP);
 }
 
-static void fsub(mp1024 *r, const mp1024 *a, const mp1024 *b) {
-  mont_sub(r, a, b, FP);
+static void fadd(mp1024 *r, const mp1024 *a, const mp1024 *b)
+{
+    mont_add(r, a, b, FP);
 }
 
-static void fdbl(mp1024 *r, const mp1024 *a) { mont_dbl(r, a, FP); }
+static void fsub(mp1024 *r, const mp1024 *a, const mp1024 *b)
+{
+    mont_sub(r, a, b, FP);
+}
+
+static void fdbl(mp1024 *r, const mp1024 *a)
+{
+    mont_dbl(r, a, FP);
+}
 
 /* e = (p + c) >> s for the public exponents (p + 1)/4 and (p - 1)/2. */
-static void p_shifted(mp1024 *e, int c, unsigned s) {
-  mp1024 t = FP->m;
-  if (c > 0) {
-    uint64_t carry = 1;
-    for (size_t i = 0; i < MONT_LIMBS; i++) {
-      t.w[i] += carry;
-      carry = (t.w[i] == 0) & carry;
+static void p_shifted(mp1024 *e, int c, unsigned s)
+{
+    mp1024 t = FP->m;
+    if (c > 0) {
+        uint64_t carry = 1;
+        for (size_t i = 0; i < MONT_LIMBS; i++) {
+            t.w[i] += carry;
+            carry = (t.w[i] == 0) & carry;
+        }
+    } else {
+        t.w[0] -= 1; /* p is odd: no borrow */
     }
-  } else {
-    t.w[0] -= 1; /* p is odd: no borrow */
-  }
-  for (size_t i = 0; i < MONT_LIMBS; i++) {
-    uint64_t hi = i + 1 < MONT_LIMBS ? t.w[i + 1] : 0;
-    e->w[i] = (t.w[i] >> s) | (hi << (64 - s));
-  }
+    for (size_t i = 0; i < MONT_LIMBS; i++) {
+        uint64_t hi = i + 1 < MONT_LIMBS ? t.w[i + 1] : 0;
+        e->w[i] = (t.w[i] >> s) | (hi << (64 - s));
+    }
 }
 
 /* ---- points -----------------------------------------------------------------
  */
 
-static void jac_set_inf(sk_jac *r) {
-  r->x = FP->one;
-  r->y = FP->one;
-  memset(&r->z, 0, sizeof r->z);
+static void jac_set_inf(sk_jac *r)
+{
+    r->x = FP->one;
+    r->y = FP->one;
+    memset(&r->z, 0, sizeof r->z);
 }
 
-static void jac_cmov(sk_jac *r, const sk_jac *a, uint64_t mask) {
-  mp_cmov(&r->x, &a->x, mask);
-  mp_cmov(&r->y, &a->y, mask);
-  mp_cmov(&r->z, &a->z, mask);
+static void jac_cmov(sk_jac *r, const sk_jac *a, uint64_t mask)
+{
+    mp_cmov(&r->x, &a->x, mask);
+    mp_cmov(&r->y, &a->y, mask);
+    mp_cmov(&r->z, &a->z, mask);
 }
 
-void sk_to_jac(sk_jac *r, const sk_affine *a) {
-  r->x = a->x;
-  r->y = a->y;
-  r->z = FP->one;
-  mp1024 zero;
-  memset(&zero, 0, sizeof zero);
-  mp_cmov(&r->z, &zero, a->inf);
+void sk_to_jac(sk_jac *r, const sk_affine *a)
+{
+    r->x = a->x;
+    r->y = a->y;
+    r->z = FP->one;
+    mp1024 zero;
+    memset(&zero, 0, sizeof zero);
+    mp_cmov(&r->z, &zero, a->inf);
 }
 
-void sk_to_affine(sk_affine *r, const sk_jac *a) {
-  mp1024 zi, zi2;
-  mont_inv(&zi, &a->z, FP);
-  fsqr(&zi2, &zi);
-  fmul(&r->x, &a->x, &zi2);
-  fmul(&zi2, &zi2, &zi);
-  fmul(&r->y, &a->y, &zi2);
-  r->inf = mp_is_zero(&a->z);
-  mcsec_wipe(&zi, sizeof zi);
-  mcsec_wipe(&zi2, sizeof zi2);
+void sk_to_affine(sk_affine *r, const sk_jac *a)
+{
+    mp1024 zi, zi2;
+    mont_inv(&zi, &a->z, FP);
+    fsqr(&zi2, &zi);
+    fmul(&r->x, &a->x, &zi2);
+    fmul(&zi2, &zi2, &zi);
+    fmul(&r->y, &a->y, &zi2);
+    r->inf = mp_is_zero(&a->z);
+    mcsec_wipe(&zi, sizeof zi);
+    mcsec_wipe(&zi2, sizeof zi2);
 }
 
 /* dbl-2001-b: 3M + 5S. Infinity (Z = 0) and the point of order 2 (Y = 0) give
  * Z3 = 0. */
-void sk_jac_dbl(sk_jac *r, const sk_jac *a) {
-  mp1024 delta, gamma, beta, alpha, t, u;
-  fsqr(&delta, &a->z);
-  fsqr(&gamma, &a->y);
-  fmul(&beta, &a->x, &gamma);
-  fsub(&t, &a->x, &delta);
-  fadd(&u, &a->x, &delta);
-  fmul(&alpha, &t, &u);
-  fdbl(&t, &alpha);
-  fadd(&alpha, &alpha, &t); /* 3(X - delta)(X + delta) */
-  fadd(&t, &a->y, &a->z);
-  fsqr(&t, &t);
-  fsub(&t, &t, &gamma);
-  fsub(&r->z, &t, &delta); /* (Y + Z)^2 - gamma - delta = 2YZ */
-  fdbl(&beta, &beta);
-  fdbl(&beta, &beta); /* 4 beta */
-  fsqr(&t, &alpha);
-  fdbl(&u, &beta);
-  fsub(&r->x, &t, &u); /* alpha^2 - 8 beta */
-  fsub(&t, &beta, &r->x);
-  fmul(&t, &t, &alpha);
-  fsqr(&gamma, &gamma);
-  fdbl(&gamma, &gamma);
-  fdbl(&gamma, &gamma);
-  fdbl(&gamma, &gamma); /* 8 gamma^2 */
-  fsub(&r->y, &t, &gamma);
+void sk_jac_dbl(sk_jac *r, const sk_jac *a)
+{
+    mp1024 delta, gamma, beta, alpha, t, u;
+    fsqr(&delta, &a->z);
+    fsqr(&gamma, &a->y);
+    fmul(&beta, &a->x, &gamma);
+    fsub(&t, &a->x, &delta);
+    fadd(&u, &a->x, &delta);
+    fmul(&alpha, &t, &u);
+    fdbl(&t, &alpha);
+    fadd(&alpha, &alpha, &t); /* 3(X - delta)(X + delta) */
+    fadd(&t, &a->y, &a->z);
+    fsqr(&t, &t);
+    fsub(&t, &t, &gamma);
+    fsub(&r->z, &t, &delta); /* (Y + Z)^2 - gamma - delta = 2YZ */
+    fdbl(&beta, &beta);
+    fdbl(&beta, &beta); /* 4 beta */
+    fsqr(&t, &alpha);
+    fdbl(&u, &beta);
+    fsub(&r->x, &t, &u); /* alpha^2 - 8 beta */
+    fsub(&t, &beta, &r->x);
+    fmul(&t, &t, &alpha);
+    fsqr(&gamma, &gamma);
+    fdbl(&gamma, &gamma);
+    fdbl(&gamma, &gamma);
+    fdbl(&gamma, &gamma); /* 8 gamma^2 */
+    fsub(&r->y, &t, &gamma);
 }
 
 /*
  * add-2007-bl: 11M + 5S, with infinity on either side handled by selection.
  * *same gets all-ones when a == b (both finite), where the formula gives 0.
  */
-static void jac_add_core(sk_jac *r, const sk_jac *a, const sk_jac *b,
-                         uint64_t *same) {
-  mp1024 z1z1, z2z2, u1, u2, s1, s2, h, i, j, rr, v, t;
-  sk_jac out;
-  fsqr(&z1z1, &a->z);
-  fsqr(&z2z2, &b->z);
-  fmul(&u1, &a->x, &z2z2);
-  fmul(&u2, &b->x, &z1z1);
-  fmul(&s1, &a->y, &b->z);
-  fmul(&s1, &s1, &z2z2);
-  fmul(&s2, &b->y, &a->z);
-  fmul(&s2, &s2, &z1z1);
-  fsub(&h, &u2, &u1);
-  fdbl(&i, &h);
-  fsqr(&i, &i);
-  fmul(&j, &h, &i);
-  fsub(&rr, &s2, &s1);
-  fdbl(&rr, &rr);
-  fmul(&v, &u1, &i);
-  fsqr(&t, &rr);
-  fsub(&t, &t, &j);
-  fsub(&t, &t, &v);
-  fsub(&out.x, &t, &v);
-  fsub(&t, &v, &out.x);
-  fmul(&t, &t, &rr);
-  fmul(&s1, &s1, &j);
-  fdbl(&s1, &s1);
-  fsub(&out.y, &t, &s1);
-  fadd(&t, &a->z, &b->z);
-  fsqr(&t, &t);
-  fsub(&t, &t, &z1z1);
-  fsub(&t, &t, &z2z2);
-  fmul(&out.z, &t, &h);
-  uint64_t a_inf = mp_is_zero(&a->z), b_inf = mp_is_zero(&b->z);
-  *same = mp_is_zero(&h) & mp_is_zero(&rr) & ~a_inf & ~b_inf;
-  jac_cmov(&out, b, a_inf);
-  jac_cmov(&out, a, b_inf);
-  *r = out;
+static void jac_add_core(sk_jac *r, const sk_jac *a, const sk_jac *b, uint64_t *same)
+{
+    mp1024 z1z1, z2z2, u1, u2, s1, s2, h, i, j, rr, v, t;
+    sk_jac out;
+    fsqr(&z1z1, &a->z);
+    fsqr(&z2z2, &b->z);
+    fmul(&u1, &a->x, &z2z2);
+    fmul(&u2, &b->x, &z1z1);
+    fmul(&s1, &a->y, &b->z);
+    fmul(&s1, &s1, &z2z2);
+    fmul(&s2, &b->y, &a->z);
+    fmul(&s2, &s2, &z1z1);
+    fsub(&h, &u2, &u1);
+    fdbl(&i, &h);
+    fsqr(&i, &i);
+    fmul(&j, &h, &i);
+    fsub(&rr, &s2, &s1);
+    fdbl(&rr, &rr);
+    fmul(&v, &u1, &i);
+    fsqr(&t, &rr);
+    fsub(&t, &t, &j);
+    fsub(&t, &t, &v);
+    fsub(&out.x, &t, &v);
+    fsub(&t, &v, &out.x);
+    fmul(&t, &t, &rr);
+    fmul(&s1, &s1, &j);
+    fdbl(&s1, &s1);
+    fsub(&out.y, &t, &s1);
+    fadd(&t, &a->z, &b->z);
+    fsqr(&t, &t);
+    fsub(&t, &t, &z1z1);
+    fsub(&t, &t, &z2z2);
+    fmul(&out.z, &t, &h);
+    uint64_t a_inf = mp_is_zero(&a->z), b_inf = mp_is_zero(&b->z);
+    *same = mp_is_zero(&h) & mp_is_zero(&rr) & ~a_inf & ~b_inf;
+    jac_cmov(&out, b, a_inf);
+    jac_cmov(&out, a, b_inf);
+    *r = out;
 }
 
-void sk_jac_add(sk_jac *r, const sk_jac *a, const sk_jac *b) {
-  sk_jac d;
-  uint64_t same;
-  sk_jac_dbl(&d, a);
-  jac_add_core(r, a, b, &same);
-  jac_cmov(r, &d, same);
+void sk_jac_add(sk_jac *r, const sk_jac *a, const sk_jac *b)
+{
+    sk_jac d;
+    uint64_t same;
+    sk_jac_dbl(&d, a);
+    jac_add_core(r, a, b, &same);
+    jac_cmov(r, &d, same);
 }
 
 /* madd-2007-bl: 7M + 4S; *same as in jac_add_core. */
-static void jac_add_affine_core(sk_jac *r, const sk_jac *a, const sk_affine *b,
-                                uint64_t *same) {
-  mp1024 z1z1, u2, s2, h, hh, i, j, rr, v, t;
-  sk_jac out, bj;
-  fsqr(&z1z1, &a->z);
-  fmul(&u2, &b->x, &z1z1);
-  fmul(&s2, &b->y, &a->z);
-  fmul(&s2, &s2, &z1z1);
-  fsub(&h, &u2, &a->x);
-  fsqr(&hh, &h);
-  fdbl(&i, &hh);
-  fdbl(&i, &i);
-  fmul(&j, &h, &i);
-  fsub(&rr, &s2, &a->y);
-  fdbl(&rr, &rr);
-  fmul(&v, &a->x, &i);
-  fsqr(&t, &rr);
-  fsub(&t, &t, &j);
-  fsub(&t, &t, &v);
-  fsub(&out.x, &t, &v);
-  fsub(&t, &v, &out.x);
-  fmul(&t, &t, &rr);
-  fmul(&s2, &a->y, &j);
-  fdbl(&s2, &s2);
-  fsub(&out.y, &t, &s2);
-  fadd(&t, &a->z, &h);
-  fsqr(&t, &t);
-  fsub(&t, &t, &z1z1);
-  fsub(&out.z, &t, &hh);
-  uint64_t a_inf = mp_is_zero(&a->z);
-  *same = mp_is_zero(&h) & mp_is_zero(&rr) & ~a_inf & ~b->inf;
-  sk_to_jac(&bj, b);
-  jac_cmov(&out, &bj, a_inf);
-  jac_cmov(&out, a, b->inf);
-  *r = out;
+static void jac_add_affine_core(sk_jac *r, const sk_jac *a, const sk_affine *b, uint64_t *same)
+{
+    mp1024 z1z1, u2, s2, h, hh, i, j, rr, v, t;
+    sk_jac out, bj;
+    fsqr(&z1z1, &a->z);
+    fmul(&u2, &b->x, &z1z1);
+    fmul(&s2, &b->y, &a->z);
+    fmul(&s2, &s2, &z1z1);
+    fsub(&h, &u2, &a->x);
+    fsqr(&hh, &h);
+    fdbl(&i, &hh);
+    fdbl(&i, &i);
+    fmul(&j, &h, &i);
+    fsub(&rr, &s2, &a->y);
+    fdbl(&rr, &rr);
+    fmul(&v, &a->x, &i);
+    fsqr(&t, &rr);
+    fsub(&t, &t, &j);
+    fsub(&t, &t, &v);
+    fsub(&out.x, &t, &v);
+    fsub(&t, &v, &out.x);
+    fmul(&t, &t, &rr);
+    fmul(&s2, &a->y, &j);
+    fdbl(&s2, &s2);
+    fsub(&out.y, &t, &s2);
+    fadd(&t, &a->z, &h);
+    fsqr(&t, &t);
+    fsub(&t, &t, &z1z1);
+    fsub(&out.z, &t, &hh);
+    uint64_t a_inf = mp_is_zero(&a->z);
+    *same = mp_is_zero(&h) & mp_is_zero(&rr) & ~a_inf & ~b->inf;
+    sk_to_jac(&bj, b);
+    jac_cmov(&out, &bj, a_inf);
+    jac_cmov(&out, a, b->inf);
+    *r = out;
 }
 
-void sk_jac_add_affine(sk_jac *r, const sk_jac *a, const sk_affine *b) {
-  sk_jac d;
-  uint64_t same;
-  sk_jac_dbl(&d, a);
-  jac_add_affine_core(r, a, b, &same);
-  jac_cmov(r, &d, same);
+void sk_jac_add_affine(sk_jac *r, const sk_jac *a, const sk_affine *b)
+{
+    sk_jac d;
+    uint64_t same;
+    sk_jac_dbl(&d, a);
+    jac_add_affine_core(r, a, b, &same);
+    jac_cmov(r, &d, same);
 }
 
-uint64_t sk_jac_eq(const sk_jac *a, const sk_jac *b) {
-  mp1024 z1z1, z2z2, l, r;
-  fsqr(&z1z1, &a->z);
-  fsqr(&z2z2, &b->z);
-  fmul(&l, &a->x, &z2z2);
-  fmul(&r, &b->x, &z1z1);
-  uint64_t eq = mp_eq(&l, &r);
-  fmul(&z1z1, &z1z1, &a->z);
-  fmul(&z2z2, &z2z2, &b->z);
-  fmul(&l, &a->y, &z2z2);
-  fmul(&r, &b->y, &z1z1);
-  eq &= mp_eq(&l, &r);
-  uint64_t a_inf = mp_is_zero(&a->z), b_inf = mp_is_zero(&b->z);
-  return (eq & ~a_inf & ~b_inf) | (a_inf & b_inf);
+uint64_t sk_jac_eq(const sk_jac *a, const sk_jac *b)
+{
+    mp1024 z1z1, z2z2, l, r;
+    fsqr(&z1z1, &a->z);
+    fsqr(&z2z2, &b->z);
+    fmul(&l, &a->x, &z2z2);
+    fmul(&r, &b->x, &z1z1);
+    uint64_t eq = mp_eq(&l, &r);
+    fmul(&z1z1, &z1z1, &a->z);
+    fmul(&z2z2, &z2z2, &b->z);
+    fmul(&l, &a->y, &z2z2);
+    fmul(&r, &b->y, &z1z1);
+    eq &= mp_eq(&l, &r);
+    uint64_t a_inf = mp_is_zero(&a->z), b_inf = mp_is_zero(&b->z);
+    return (eq & ~a_inf & ~b_inf) | (a_inf & b_inf);
 }
 
 /* ---- encoding and validation
  * ------------------------------------------------- */
 
-void sk_point_encode(uint8_t out[257], const sk_affine *a) {
-  out[0] = 0x04;
-  mont_encode(out + 1, &a->x, FP);
-  mont_encode(out + 1 + MONT_BYTES, &a->y, FP);
+void sk_point_encode(uint8_t out[257], const sk_affine *a)
+{
+    out[0] = 0x04;
+    mont_encode(out + 1, &a->x, FP);
+    mont_encode(out + 1 + MONT_BYTES, &a->y, FP);
 }
 
 /* All-ones when y^2 = x^3 - 3x. */
-static uint64_t on_curve(const mp1024 *x, const mp1024 *y) {
-  mp1024 l, r, t;
-  fsqr(&l, y);
-  fsqr(&t, x);
-  mp1024 three;
-  fdbl(&three, &FP->one);
-  fadd(&three, &three, &FP->one);
-  fsub(&t, &t, &three);
-  fmul(&r, &t, x);
-  return mp_eq(&l, &r);
+static uint64_t on_curve(const mp1024 *x, const mp1024 *y)
+{
+    mp1024 l, r, t;
+    fsqr(&l, y);
+    fsqr(&t, x);
+    mp1024 three;
+    fdbl(&three, &FP->one);
+    fadd(&three, &three, &FP->one);
+    fsub(&t, &t, &three);
+    fmul(&r, &t, x);
+    return mp_eq(&l, &r);
 }
 
-uint64_t sk_in_subgroup(const sk_affine *a) {
-  mp1024 e, d, m, t1, t2, av, ee, u1, u2, s, three;
-  const mp1024 *x = &a->x;
-  fdbl(&three, &FP->one);
-  fadd(&three, &three, &FP->one);
-  /* d = x^2 - 3 = y^2/x is a square iff x is (y != 0): A in 2E. */
-  fsqr(&d, x);
-  fsub(&d, &d, &three);
-  p_shifted(&e, 1, 2); /* (p + 1)/4: square roots for p = 3 mod 4 */
-  mont_pow_var(&m, &d, e.w, 1024, FP);
-  fsqr(&s, &m);
-  uint64_t ok = mp_eq(&s, &d) & ~mp_is_zero(x) & ~a->inf;
-  /* t1 = x + m; av = 2 t1 x; ee = av^((p+1)/4), a root of av or of -av. */
-  fadd(&t1, x, &m);
-  fmul(&av, &t1, x);
-  fdbl(&av, &av);
-  mont_pow_var(&ee, &av, e.w, 1024, FP);
-  fsqr(&s, &ee);
-  uint64_t first = mp_eq(&s, &av);
-  /* first: u = t1 + ee. Otherwise t2 = x - m, sqrt(2 t2 x) = x sqrt(-12)/ee,
-   * and u*ee^2 = t2 ee^2 + x sqrt(-12) ee has u's character. */
-  fadd(&u1, &t1, &ee);
-  fsub(&t2, x, &m);
-  fmul(&u2, &t2, &s);
-  fmul(&t1, x, &sqrt_minus_12);
-  fmul(&t1, &t1, &ee);
-  fadd(&u2, &u2, &t1);
-  mp_cmov(&u2, &u1, first);
-  p_shifted(&e, -1, 1); /* (p - 1)/2: Euler's criterion */
-  mont_pow_var(&s, &u2, e.w, 1024, FP);
-  ok &= mp_eq(&s, &FP->one);
-  mcsec_wipe(&m, sizeof m);
-  mcsec_wipe(&ee, sizeof ee);
-  mcsec_wipe(&u1, sizeof u1);
-  mcsec_wipe(&u2, sizeof u2);
-  mcsec_wipe(&t1, sizeof t1);
-  mcsec_wipe(&t2, sizeof t2);
-  mcsec_wipe(&av, sizeof av);
-  mcsec_wipe(&s, sizeof s);
-  mcsec_wipe(&d, sizeof d);
-  return ok;
+uint64_t sk_in_subgroup(const sk_affine *a)
+{
+    mp1024 e, d, m, t1, t2, av, ee, u1, u2, s, three;
+    const mp1024 *x = &a->x;
+    fdbl(&three, &FP->one);
+    fadd(&three, &three, &FP->one);
+    /* d = x^2 - 3 = y^2/x is a square iff x is (y != 0): A in 2E. */
+    fsqr(&d, x);
+    fsub(&d, &d, &three);
+    p_shifted(&e, 1, 2); /* (p + 1)/4: square roots for p = 3 mod 4 */
+    mont_pow_var(&m, &d, e.w, 1024, FP);
+    fsqr(&s, &m);
+    uint64_t ok = mp_eq(&s, &d) & ~mp_is_zero(x) & ~a->inf;
+    /* t1 = x + m; av = 2 t1 x; ee = av^((p+1)/4), a root of av or of -av. */
+    fadd(&t1, x, &m);
+    fmul(&av, &t1, x);
+    fdbl(&av, &av);
+    mont_pow_var(&ee, &av, e.w, 1024, FP);
+    fsqr(&s, &ee);
+    uint64_t first = mp_eq(&s, &av);
+    /* first: u = t1 + ee. Otherwise t2 = x - m, sqrt(2 t2 x) = x sqrt(-12)/ee,
+     * and u*ee^2 = t2 ee^2 + x sqrt(-12) ee has u's character. */
+    fadd(&u1, &t1, &ee);
+    fsub(&t2, x, &m);
+    fmul(&u2, &t2, &s);
+    fmul(&t1, x, &sqrt_minus_12);
+    fmul(&t1, &t1, &ee);
+    fadd(&u2, &u2, &t1);
+    mp_cmov(&u2, &u1, first);
+    p_shifted(&e, -1, 1); /* (p - 1)/2: Euler's criterion */
+    mont_pow_var(&s, &u2, e.w, 1024, FP);
+    ok &= mp_eq(&s, &FP->one);
+    mcsec_wipe(&m, sizeof m);
+    mcsec_wipe(&ee, sizeof ee);
+    mcsec_wipe(&u1, sizeof u1);
+    mcsec_wipe(&u2, sizeof u2);
+    mcsec_wipe(&t1, sizeof t1);
+    mcsec_wipe(&t2, sizeof t2);
+    mcsec_wipe(&av, sizeof av);
+    mcsec_wipe(&s, sizeof s);
+    mcsec_wipe(&d, sizeof d);
+    return ok;
 }
 
 /* Decodes and checks everything but the subgroup; masks stay secret until the
  * verdict. */
-static int decode_common(sk_affine *r, const uint8_t in[257],
-                         int check_subgroup) {
-  uint64_t ok_enc = ct_is_zero_u64((uint64_t)(in[0] ^ 0x04));
-  ok_enc &= mont_decode(&r->x, in + 1, FP);
-  ok_enc &= mont_decode(&r->y, in + 1 + MONT_BYTES, FP);
-  r->inf = 0;
-  uint64_t ok_curve = on_curve(&r->x, &r->y);
-  uint64_t ok_sub = check_subgroup ? sk_in_subgroup(r) : UINT64_MAX;
-  /* Which check failed is revealed anyway by the error code. */
-  ct_declassify(&ok_enc, sizeof ok_enc);
-  ct_declassify(&ok_curve, sizeof ok_curve);
-  ct_declassify(&ok_sub, sizeof ok_sub);
-  int err = MCSEC_OK;
-  if (!ok_enc)
-    err = MCSEC_ERR_ENCODING;
-  else if (!ok_curve)
-    err = MCSEC_ERR_NOT_ON_CURVE;
-  else if (!ok_sub)
-    err = MCSEC_ERR_WRONG_ORDER;
-  if (err != MCSEC_OK)
-    mcsec_wipe(r, sizeof *r);
-  return err;
+static int decode_common(sk_affine *r, const uint8_t in[257], int check_subgroup)
+{
+    uint64_t ok_enc = ct_is_zero_u64((uint64_t)(in[0] ^ 0x04));
+    ok_enc &= mont_decode(&r->x, in + 1, FP);
+    ok_enc &= mont_decode(&r->y, in + 1 + MONT_BYTES, FP);
+    r->inf = 0;
+    uint64_t ok_curve = on_curve(&r->x, &r->y);
+    uint64_t ok_sub = check_subgroup ? sk_in_subgroup(r) : UINT64_MAX;
+    /* Which check failed is revealed anyway by the error code. */
+    ct_declassify(&ok_enc, sizeof ok_enc);
+    ct_declassify(&ok_curve, sizeof ok_curve);
+    ct_declassify(&ok_sub, sizeof ok_sub);
+    int err = MCSEC_OK;
+    if (!ok_enc)
+        err = MCSEC_ERR_ENCODING;
+    else if (!ok_curve)
+        err = MCSEC_ERR_NOT_ON_CURVE;
+    else if (!ok_sub)
+        err = MCSEC_ERR_WRONG_ORDER;
+    if (err != MCSEC_OK)
+        mcsec_wipe(r, sizeof *r);
+    return err;
 }
 
-int sk_point_decode(sk_affine *r, const uint8_t in[257]) {
-  return decode_common(r, in, 1);
+int sk_point_decode(sk_affine *r, const uint8_t in[257])
+{
+    return decode_common(r, in, 1);
 }
 
-int sk_point_decode_on_curve(sk_affine *r, const uint8_t in[257]) {
-  return decode_common(r, in, 0);
+int sk_point_decode_on_curve(sk_affine *r, const uint8_t in[257])
+{
+    return decode_common(r, in, 0);
 }
 
 /* ---- scalars
  * ------------------------------------------------------------------ */
 
-void sk_scalar_reduce(mp1024 *r, const mp1024 *k) {
-  mont_to(r, k, FQ);
-  mont_from(r, r, FQ);
+void sk_scalar_reduce(mp1024 *r, const mp1024 *k)
+{
+    mont_to(r, k, FQ);
+    mont_from(r, r, FQ);
 }
 
-static unsigned scalar_bit(const mp1024 *k, long i) {
-  if (i < 0 || i >= (long)(MONT_LIMBS * 64))
-    return 0;
-  return (unsigned)((k->w[(size_t)i / 64] >> ((size_t)i % 64)) & 1);
+static unsigned scalar_bit(const mp1024 *k, long i)
+{
+    if (i < 0 || i >= (long)(MONT_LIMBS * 64))
+        return 0;
+    return (unsigned)((k->w[(size_t)i / 64] >> ((size_t)i % 64)) & 1);
 }
 
 /* ---- variable base: signed fixed window
  * ---------------------------------------- */
 
-#define WIN 5
-#define WIN_TABLE ((1u << (WIN - 1)) + 1) /* [0]A .. [16]A */
-#define WIN_COUNT                                                              \
-  ((MONT_LIMBS * 64 + WIN) / WIN) /* 205 digits cover bits 0..1024 */
+#define WIN       5
+#define WIN_TABLE ((1u << (WIN - 1)) + 1)         /* [0]A .. [16]A */
+#define WIN_COUNT ((MONT_LIMBS * 64 + WIN) / WIN) /* 205 digits cover bits 0..1024 */
 
 /* Constant-time read of table[idx] touching every entry. */
-static void jac_select(sk_jac *r, const sk_jac *table, size_t n, size_t idx) {
-  jac_set_inf(r);
-  for (size_t i = 0; i < n; i++)
-    jac_cmov(r, &table[i], ct_is_zero_u64((uint64_t)(i ^ idx)));
+static void jac_select(sk_jac *r, const sk_jac *table, size_t n, size_t idx)
+{
+    jac_set_inf(r);
+    for (size_t i = 0; i < n; i++)
+        jac_cmov(r, &table[i], ct_is_zero_u64((uint64_t)(i ^ idx)));
 }
 
-static void jac_cneg(sk_jac *r, uint64_t mask) {
-  mp1024 n;
-  mont_neg(&n, &r->y, FP);
-  mp_cmov(&r->y, &n, mask);
+static void jac_cneg(sk_jac *r, uint64_t mask)
+{
+    mp1024 n;
+    mont_neg(&n, &r->y, FP);
+    mp_cmov(&r->y, &n, mask);
 }
 
 /*
@@ -418,59 +444,60 @@ static void jac_cneg(sk_jac *r, uint64_t mask) {
  * b(5i-1), in [-16, 16]; sum d_i 2^(5i) = k. Returned as magnitude and a
  * negation mask.
  */
-static void booth_digit(const mp1024 *k, size_t i, size_t *mag, uint64_t *neg) {
-  long base = (long)(i * WIN);
-  uint64_t low = 0;
-  for (unsigned j = 0; j < WIN; j++)
-    low |= (uint64_t)scalar_bit(k, base + (long)j) << j;
-  uint64_t prev = scalar_bit(k, base - 1);
-  uint64_t top = low >> (WIN - 1);
-  uint64_t m = 0 - top;
-  uint64_t v = low + prev;                  /* d + 32 top */
-  uint64_t pos = v, negv = (1u << WIN) - v; /* |d| for top = 0 / top = 1 */
-  *mag = (size_t)((pos & ~m) | (negv & m));
-  *neg = m;
+static void booth_digit(const mp1024 *k, size_t i, size_t *mag, uint64_t *neg)
+{
+    long base = (long)(i * WIN);
+    uint64_t low = 0;
+    for (unsigned j = 0; j < WIN; j++)
+        low |= (uint64_t)scalar_bit(k, base + (long)j) << j;
+    uint64_t prev = scalar_bit(k, base - 1);
+    uint64_t top = low >> (WIN - 1);
+    uint64_t m = 0 - top;
+    uint64_t v = low + prev;                  /* d + 32 top */
+    uint64_t pos = v, negv = (1u << WIN) - v; /* |d| for top = 0 / top = 1 */
+    *mag = (size_t)((pos & ~m) | (negv & m));
+    *neg = m;
 }
 
-void sk_mul(sk_jac *r, const sk_affine *a, const mp1024 *k) {
-  sk_jac table[WIN_TABLE], acc, t;
-  mp1024 kr;
-  uint64_t same;
-  size_t mag;
-  uint64_t neg;
-  sk_scalar_reduce(&kr, k);
-  jac_set_inf(&table[0]);
-  sk_to_jac(&table[1], a);
-  sk_jac_dbl(&table[2], &table[1]);
-  for (size_t j = 3; j < WIN_TABLE; j++)
-    jac_add_affine_core(&table[j], &table[j - 1], a,
-                        &same); /* [j-1]A != A for j >= 3 */
-  booth_digit(&kr, WIN_COUNT - 1, &mag, &neg);
-  jac_select(&acc, table, WIN_TABLE, mag);
-  jac_cneg(&acc, neg);
-  for (size_t i = WIN_COUNT - 1; i-- > 0;) {
-    for (unsigned j = 0; j < WIN; j++)
-      sk_jac_dbl(&acc, &acc);
-    booth_digit(&kr, i, &mag, &neg);
-    jac_select(&t, table, WIN_TABLE, mag);
-    jac_cneg(&t, neg);
-    /*
-     * acc = [32 S]A where S = sum of the higher digits, |32 S| < q for
-     * i >= 1 and 32 S != +-d unless both are 0: no doubling case. Only
-     * the last digit (i = 0) can meet acc == t (k = q - 2|d0|).
-     */
-    if (i == 0)
-      sk_jac_add(&acc, &acc, &t);
-    else
-      jac_add_core(&acc, &acc, &t, &same);
-  }
-  *r = acc;
-  mcsec_wipe(table, sizeof table);
-  mcsec_wipe(&acc, sizeof acc);
-  mcsec_wipe(&t, sizeof t);
-  mcsec_wipe(&kr, sizeof kr);
-  mcsec_wipe(&mag, sizeof mag);
-  mcsec_wipe(&neg, sizeof neg);
+void sk_mul(sk_jac *r, const sk_affine *a, const mp1024 *k)
+{
+    sk_jac table[WIN_TABLE], acc, t;
+    mp1024 kr;
+    uint64_t same;
+    size_t mag;
+    uint64_t neg;
+    sk_scalar_reduce(&kr, k);
+    jac_set_inf(&table[0]);
+    sk_to_jac(&table[1], a);
+    sk_jac_dbl(&table[2], &table[1]);
+    for (size_t j = 3; j < WIN_TABLE; j++)
+        jac_add_affine_core(&table[j], &table[j - 1], a, &same); /* [j-1]A != A for j >= 3 */
+    booth_digit(&kr, WIN_COUNT - 1, &mag, &neg);
+    jac_select(&acc, table, WIN_TABLE, mag);
+    jac_cneg(&acc, neg);
+    for (size_t i = WIN_COUNT - 1; i-- > 0;) {
+        for (unsigned j = 0; j < WIN; j++)
+            sk_jac_dbl(&acc, &acc);
+        booth_digit(&kr, i, &mag, &neg);
+        jac_select(&t, table, WIN_TABLE, mag);
+        jac_cneg(&t, neg);
+        /*
+         * acc = [32 S]A where S = sum of the higher digits, |32 S| < q for
+         * i >= 1 and 32 S != +-d unless both are 0: no doubling case. Only
+         * the last digit (i = 0) can meet acc == t (k = q - 2|d0|).
+         */
+        if (i == 0)
+            sk_jac_add(&acc, &acc, &t);
+        else
+            jac_add_core(&acc, &acc, &t, &same);
+    }
+    *r = acc;
+    mcsec_wipe(table, sizeof table);
+    mcsec_wipe(&acc, sizeof acc);
+    mcsec_wipe(&t, sizeof t);
+    mcsec_wipe(&kr, sizeof kr);
+    mcsec_wipe(&mag, sizeof mag);
+    mcsec_wipe(&neg, sizeof neg);
 }
 
 /* ---- fixed base: comb
@@ -484,140 +511,145 @@ void sk_mul(sk_jac *r, const sk_affine *a, const mp1024 *k) {
  * V + T <= k/2^i < q with V even in every block, so V = +-T mod q only when
  * both are zero: the mixed addition never meets equal points.
  */
-#define COMB_TEETH 6
+#define COMB_TEETH   6
 #define COMB_SPACING ((MONT_LIMBS * 64 + COMB_TEETH - 1) / COMB_TEETH)
 #define COMB_ENTRIES (1u << COMB_TEETH)
 
 struct sk_comb {
-  sk_affine pts[COMB_ENTRIES];
+    sk_affine pts[COMB_ENTRIES];
 };
 
 /* Batch conversion to affine (Montgomery's trick): one inversion for n points,
  * none infinity. */
-static void batch_to_affine(sk_affine *out, const sk_jac *in, size_t n,
-                            mp1024 *scratch) {
-  mp1024 inv, t, zi2;
-  scratch[0] = in[0].z;
-  for (size_t i = 1; i < n; i++)
-    fmul(&scratch[i], &scratch[i - 1], &in[i].z);
-  mont_inv(&inv, &scratch[n - 1], FP);
-  for (size_t i = n; i-- > 0;) {
-    if (i > 0) {
-      fmul(&t, &inv, &scratch[i - 1]); /* 1/z_i */
-      fmul(&inv, &inv, &in[i].z);
-    } else {
-      t = inv;
+static void batch_to_affine(sk_affine *out, const sk_jac *in, size_t n, mp1024 *scratch)
+{
+    mp1024 inv, t, zi2;
+    scratch[0] = in[0].z;
+    for (size_t i = 1; i < n; i++)
+        fmul(&scratch[i], &scratch[i - 1], &in[i].z);
+    mont_inv(&inv, &scratch[n - 1], FP);
+    for (size_t i = n; i-- > 0;) {
+        if (i > 0) {
+            fmul(&t, &inv, &scratch[i - 1]); /* 1/z_i */
+            fmul(&inv, &inv, &in[i].z);
+        } else {
+            t = inv;
+        }
+        fsqr(&zi2, &t);
+        fmul(&out[i].x, &in[i].x, &zi2);
+        fmul(&zi2, &zi2, &t);
+        fmul(&out[i].y, &in[i].y, &zi2);
+        out[i].inf = 0;
     }
-    fsqr(&zi2, &t);
-    fmul(&out[i].x, &in[i].x, &zi2);
-    fmul(&zi2, &zi2, &t);
-    fmul(&out[i].y, &in[i].y, &zi2);
-    out[i].inf = 0;
-  }
 }
 
-static int comb_build(struct sk_comb *c, const sk_affine *a) {
-  sk_jac *j = malloc(sizeof(sk_jac) * COMB_ENTRIES);
-  mp1024 *scratch = malloc(sizeof(mp1024) * COMB_ENTRIES);
-  if (j == NULL || scratch == NULL) {
+static int comb_build(struct sk_comb *c, const sk_affine *a)
+{
+    sk_jac *j = malloc(sizeof(sk_jac) * COMB_ENTRIES);
+    mp1024 *scratch = malloc(sizeof(mp1024) * COMB_ENTRIES);
+    if (j == NULL || scratch == NULL) {
+        free(j);
+        free(scratch);
+        return -1;
+    }
+    sk_jac base;
+    sk_to_jac(&base, a);
+    for (unsigned t = 0; t < COMB_TEETH; t++) {
+        j[1u << t] = base;
+        for (unsigned s = 0; s < COMB_SPACING; s++)
+            sk_jac_dbl(&base, &base);
+    }
+    for (unsigned idx = 1; idx < COMB_ENTRIES; idx++) {
+        unsigned low = idx & (idx - 1); /* idx without its lowest set bit */
+        if (low != 0)
+            sk_jac_add(&j[idx], &j[low], &j[idx & ~low]);
+    }
+    batch_to_affine(&c->pts[1], &j[1], COMB_ENTRIES - 1, scratch);
+    memset(&c->pts[0], 0, sizeof c->pts[0]);
+    c->pts[0].inf = UINT64_MAX;
+    mcsec_wipe(j, sizeof(sk_jac) * COMB_ENTRIES);
+    mcsec_wipe(scratch, sizeof(mp1024) * COMB_ENTRIES);
     free(j);
     free(scratch);
-    return -1;
-  }
-  sk_jac base;
-  sk_to_jac(&base, a);
-  for (unsigned t = 0; t < COMB_TEETH; t++) {
-    j[1u << t] = base;
-    for (unsigned s = 0; s < COMB_SPACING; s++)
-      sk_jac_dbl(&base, &base);
-  }
-  for (unsigned idx = 1; idx < COMB_ENTRIES; idx++) {
-    unsigned low = idx & (idx - 1); /* idx without its lowest set bit */
-    if (low != 0)
-      sk_jac_add(&j[idx], &j[low], &j[idx & ~low]);
-  }
-  batch_to_affine(&c->pts[1], &j[1], COMB_ENTRIES - 1, scratch);
-  memset(&c->pts[0], 0, sizeof c->pts[0]);
-  c->pts[0].inf = UINT64_MAX;
-  mcsec_wipe(j, sizeof(sk_jac) * COMB_ENTRIES);
-  mcsec_wipe(scratch, sizeof(mp1024) * COMB_ENTRIES);
-  free(j);
-  free(scratch);
-  return 0;
+    return 0;
 }
 
-static void affine_select(sk_affine *r, const sk_affine *table, size_t n,
-                          size_t idx) {
-  memset(r, 0, sizeof *r);
-  for (size_t i = 0; i < n; i++) {
-    uint64_t m = ct_is_zero_u64((uint64_t)(i ^ idx));
-    mp_cmov(&r->x, &table[i].x, m);
-    mp_cmov(&r->y, &table[i].y, m);
-    r->inf |= table[i].inf & m;
-  }
+static void affine_select(sk_affine *r, const sk_affine *table, size_t n, size_t idx)
+{
+    memset(r, 0, sizeof *r);
+    for (size_t i = 0; i < n; i++) {
+        uint64_t m = ct_is_zero_u64((uint64_t)(i ^ idx));
+        mp_cmov(&r->x, &table[i].x, m);
+        mp_cmov(&r->y, &table[i].y, m);
+        r->inf |= table[i].inf & m;
+    }
 }
 
-void sk_comb_mul(sk_jac *r, const struct sk_comb *c, const mp1024 *k) {
-  mp1024 kr;
-  sk_jac acc;
-  sk_affine t;
-  uint64_t same;
-  sk_scalar_reduce(&kr, k);
-  jac_set_inf(&acc);
-  for (size_t i = COMB_SPACING; i-- > 0;) {
-    sk_jac_dbl(&acc, &acc);
-    size_t idx = 0;
-    for (unsigned j = 0; j < COMB_TEETH; j++)
-      idx |= (size_t)scalar_bit(&kr, (long)(i + j * COMB_SPACING)) << j;
-    affine_select(&t, c->pts, COMB_ENTRIES, idx);
-    jac_add_affine_core(&acc, &acc, &t, &same);
-  }
-  *r = acc;
-  mcsec_wipe(&kr, sizeof kr);
-  mcsec_wipe(&acc, sizeof acc);
-  mcsec_wipe(&t, sizeof t);
+void sk_comb_mul(sk_jac *r, const struct sk_comb *c, const mp1024 *k)
+{
+    mp1024 kr;
+    sk_jac acc;
+    sk_affine t;
+    uint64_t same;
+    sk_scalar_reduce(&kr, k);
+    jac_set_inf(&acc);
+    for (size_t i = COMB_SPACING; i-- > 0;) {
+        sk_jac_dbl(&acc, &acc);
+        size_t idx = 0;
+        for (unsigned j = 0; j < COMB_TEETH; j++)
+            idx |= (size_t)scalar_bit(&kr, (long)(i + j * COMB_SPACING)) << j;
+        affine_select(&t, c->pts, COMB_ENTRIES, idx);
+        jac_add_affine_core(&acc, &acc, &t, &same);
+    }
+    *r = acc;
+    mcsec_wipe(&kr, sizeof kr);
+    mcsec_wipe(&acc, sizeof acc);
+    mcsec_wipe(&t, sizeof t);
 }
 
-struct sk_comb *sk_comb_new(const sk_affine *a) {
-  struct sk_comb *c = malloc(sizeof *c);
-  if (c == NULL)
-    return NULL;
-  if (comb_build(c, a) != 0) {
+struct sk_comb *sk_comb_new(const sk_affine *a)
+{
+    struct sk_comb *c = malloc(sizeof *c);
+    if (c == NULL)
+        return NULL;
+    if (comb_build(c, a) != 0) {
+        free(c);
+        return NULL;
+    }
+    return c;
+}
+
+void sk_comb_free(struct sk_comb *c)
+{
+    if (c == NULL)
+        return;
+    mcsec_wipe(c, sizeof *c);
     free(c);
-    return NULL;
-  }
-  return c;
-}
-
-void sk_comb_free(struct sk_comb *c) {
-  if (c == NULL)
-    return;
-  mcsec_wipe(c, sizeof *c);
-  free(c);
 }
 
 static struct sk_comb gen_comb;
 static int gen_comb_failed;
 static pthread_once_t gen_comb_once = PTHREAD_ONCE_INIT;
 
-static void gen_comb_init(void) {
-  gen_comb_failed = comb_build(&gen_comb, &sk_generator);
+static void gen_comb_init(void)
+{
+    gen_comb_failed = comb_build(&gen_comb, &sk_generator);
 }
 
-void sk_mul_gen(sk_jac *r, const mp1024 *k) {
-  pthread_once(&gen_comb_once, gen_comb_init);
-  if (gen_comb_failed) {
-    sk_mul(r, &sk_generator,
-           k); /* out of memory once: fall back to the window method */
-    return;
-  }
-  sk_comb_mul(r, &gen_comb, k);
+void sk_mul_gen(sk_jac *r, const mp1024 *k)
+{
+    pthread_once(&gen_comb_once, gen_comb_init);
+    if (gen_comb_failed) {
+        sk_mul(r, &sk_generator, k); /* out of memory once: fall back to the window method */
+        return;
+    }
+    sk_comb_mul(r, &gen_comb, k);
 }
 
-void sk_mul2_gen_var(sk_jac *r, const mp1024 *a, const sk_affine *q,
-                     const mp1024 *b) {
-  sk_jac x, y;
-  sk_mul_gen(&x, a);
-  sk_mul(&y, q, b);
-  sk_jac_add(r, &x, &y);
+void sk_mul2_gen_var(sk_jac *r, const mp1024 *a, const sk_affine *q, const mp1024 *b)
+{
+    sk_jac x, y;
+    sk_mul_gen(&x, a);
+    sk_mul(&y, q, b);
+    sk_jac_add(r, &x, &y);
 }
