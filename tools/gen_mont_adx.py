@@ -1,12 +1,15 @@
 # SPDX-License-Identifier: Apache-2.0
 """Generates src/crypto/mont_adx.inc, the x86-64 mulx/adcx/adox kernels of mont.c.
 
-The file holds three fully unrolled inline-asm functions for 16-limb
+The file holds four fully unrolled inline-asm functions for 16-limb
 (1024-bit) operands:
 
   prod_adx      t = a*b, the 32-limb schoolbook product (256 mulx);
   triangle_adx  t = sum of a[i]*a[j] for i < j, the off-diagonal half of a
-                square (120 mulx); mont.c doubles it and adds the diagonal;
+                square (120 mulx);
+  double_add_diagonal_adx
+                t = 2t + the squares a[k]^2 (16 mulx): with the triangle,
+                the full square;
   redc_adx      word-by-word Montgomery reduction of t, r = t/R mod m.
 
 Each is a sequence of multiply-accumulate rows: a row adds x * v[first..]
@@ -117,6 +120,25 @@ def triangle_body():
     return asm
 
 
+def double_add_diagonal_body():
+    """t = 2t + sum a[k]^2 * 2^(128k): doubling on CF (adcx x, x), squares on OF.
+
+    The result is a^2 < 2^2048 when t is the triangle of a, so neither chain
+    carries out of limb 31.
+    """
+    asm = Asm()
+    asm.op("xorl %k[z], %k[z]")
+    for k in range(LIMBS):
+        asm.op("movq %d(%%[a]), %%%%rdx" % off(k))
+        asm.op("mulxq %%rdx, %[lo], %[h0]")
+        for pos, part in ((2 * k, "lo"), (2 * k + 1, "h0")):
+            asm.op("movq %d(%%[t]), %%[h1]" % off(pos))
+            asm.op("adcxq %[h1], %[h1]")
+            asm.op("adoxq %%[%s], %%[h1]" % part)
+            asm.op("movq %%[h1], %d(%%[t])" % off(pos))
+    return asm
+
+
 def redc_body():
     """Row i adds u_i * m at limb i, u_i = t[i] * m0inv making t[i] zero."""
     asm = Asm()
@@ -183,6 +205,16 @@ def generate():
             triangle_body(),
             SCRATCH_OUTPUTS,
             '[t] "r"(t), [hs] "r"(hs), [a] "r"(a)',
+        )
+    )
+    parts.append(
+        c_function(
+            "/* t = 2t + the squares a[k]^2 at limb 2k: completes a square from its triangle. */",
+            "static void double_add_diagonal_adx(uint64_t *t, const uint64_t *a)",
+            ["lo", "h0", "h1", "z"],
+            double_add_diagonal_body(),
+            SCRATCH_OUTPUTS,
+            '[t] "r"(t), [a] "r"(a)',
         )
     )
     parts.append(
