@@ -58,7 +58,8 @@ MCSEC_API MCSEC_MUST_CHECK mcsec_err mcsec_sakke_rsk_issue(uint8_t rsk[MCSEC_SAK
 
 /*
  * KMS-side RSK self-check without a pairing: [b + z]K_b == P.
- * Returns: MCSEC_OK, MCSEC_ERR_KEY_INVALID, or a decoding error for rsk.
+ * Returns: MCSEC_OK, MCSEC_ERR_KEY_INVALID, MCSEC_ERR_RANGE (z out of range),
+ *          MCSEC_ERR_LENGTH, or a decoding error for rsk.
  * Constant time in z.
  */
 MCSEC_API MCSEC_MUST_CHECK mcsec_err mcsec_sakke_rsk_check(const uint8_t z[MCSEC_SAKKE_SCALAR_BYTES],

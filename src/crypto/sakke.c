@@ -272,7 +272,14 @@ mcsec_err mcsec_sakke_rsk_check(const uint8_t z[MCSEC_SAKKE_SCALAR_BYTES], const
     int err = sk_point_decode(&k, rsk);
     if (err != MCSEC_OK)
         return (mcsec_err)err;
-    uint64_t ok = decode_z(&zs, z);
+    uint64_t in_range = decode_z(&zs, z);
+    ct_declassify(&in_range, sizeof in_range);
+    if (!in_range) {
+        MCSEC_WIPE(zs);
+        MCSEC_WIPE(k);
+        return MCSEC_ERR_RANGE;
+    }
+    uint64_t ok = UINT64_MAX;
     id_scalar(&b, id, id_len);
     mont_add(&s, &b, &zs, FQ);
     sk_mul(&j, &k, &s);
