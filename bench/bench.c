@@ -6,7 +6,7 @@
  * time one mcsec call and one wolfSSL call, alternating which goes first so
  * that machine noise falls on both alike. Reports the median per library and
  * speedup = wolfSSL / mcsec. N comes from a time budget per operation
- * (--seconds for the whole run, default 90) unless --runs fixes it. Every
+ * (--seconds for the whole run, default 120) unless --runs fixes it. Every
  * call's return code is checked and, after timing, the outputs of the last
  * calls are checked for correctness, so a failure is never timed silently.
  */
@@ -17,10 +17,10 @@
 
 #include "bench.h"
 
-#define DEFAULT_SECONDS 90.0
+#define DEFAULT_SECONDS 120.0
 #define QUICK_RUNS      3
 #define MIN_RUNS        5
-#define MAX_RUNS        2000
+#define MAX_RUNS        5000
 
 struct options {
     int quick;
