@@ -79,6 +79,7 @@ void cli_values_free(struct cli_value *v, size_t n);
 
 /* The command tables of each module, terminated by an entry with group NULL. */
 extern const struct cli_command cli_uid_commands[];
+extern const struct cli_command cli_sakke_commands[];
 extern const struct cli_command cli_eccsi_commands[];
 
 #endif

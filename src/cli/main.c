@@ -18,6 +18,7 @@
 
 static const struct cli_command *const modules[] = {
     cli_uid_commands,
+    cli_sakke_commands,
     cli_eccsi_commands,
 };
 #define N_MODULES (sizeof modules / sizeof modules[0])

@@ -2,7 +2,9 @@
 # Drives the mcsec command ($MCSEC_BIN/mcsec): the UID of the TS 33.180
 # F.2.1.2 example (../shared/vectors/uid.txt), JSON shape, error exits and
 # one-line messages, @FILE/@- secrets, the RFC 6507 Appendix A values
-# (../shared/vectors/rfc6507-eccsi.txt) and full ECCSI key/sign/verify chains.
+# (../shared/vectors/rfc6507-eccsi.txt), RFC 6508 Appendix A and the KMS-side
+# values for the TS UID (rfc6508-sakke.txt, kms-derived.txt), and full SAKKE
+# (keygen/rsk/validate/encap/decap) and ECCSI (keygen/issue/validate/sign/verify) chains.
 set -u
 
 MCSEC="${MCSEC_BIN:-build/bin}/mcsec"
@@ -120,7 +122,7 @@ bad "uid value missing" 2 "mcsec: uid: --period-no needs a value" uid $UARGS --p
 bad "uid twice" 2 "mcsec: uid: --user given more than once" uid $UARGS --user x --period-no 1
 
 # ---- usage, version, unknown commands and options -------------------------
-"$MCSEC" --help >"$TMP/out" 2>&1 && grep -q "usage: mcsec" "$TMP/out" && grep -q "eccsi sign" "$TMP/out" && pass || fail "--help"
+"$MCSEC" --help >"$TMP/out" 2>&1 && grep -q "usage: mcsec" "$TMP/out" && grep -q "eccsi sign" "$TMP/out" && grep -q "sakke decap" "$TMP/out" && pass || fail "--help"
 "$MCSEC" uid --help >"$TMP/out" 2>&1 && grep -q -- "--period-no" "$TMP/out" && pass || fail "uid --help"
 "$MCSEC" eccsi --help >"$TMP/out" 2>&1 && grep -q "verify" "$TMP/out" && pass || fail "eccsi --help"
 "$MCSEC" eccsi sign --help >"$TMP/out" 2>&1 && grep -q -- "--msg" "$TMP/out" && pass || fail "eccsi sign --help"
@@ -132,6 +134,75 @@ bad "uid twice" 2 "mcsec: uid: --user given more than once" uid $UARGS --user x 
 [ $st -eq 2 ] && head -n 1 "$TMP/err" | grep -q "^mcsec: eccsi: unknown command" && pass || fail "unknown subcommand"
 "$MCSEC" uid $UARGS --period-no 1 --frobnicate=x >"$TMP/out" 2>"$TMP/err"; st=$?
 [ $st -eq 2 ] && head -n 1 "$TMP/err" | grep -q "^mcsec: uid: unknown option '--frobnicate'" && grep -q "usage: mcsec uid" "$TMP/err" && pass || fail "unknown option"
+
+# ---- sakke: RFC 6508 Appendix A and the KMS-side values for the TS example UID ----
+R=rfc6508-appendix-a
+ZPUB=$(vec rfc6508-sakke.txt $R z_pub)
+B=$(vec rfc6508-sakke.txt $R b)
+RSK=$(vec rfc6508-sakke.txt $R rsk)
+ok "sakke rsk rfc" sakke rsk --z "$(vec rfc6508-sakke.txt $R z)" --id "$B"
+same "sakke rsk rfc value" "$(json "$TMP/out" rsk)" "$RSK"
+ok "sakke validate rfc" sakke validate --Z "$ZPUB" --id "$B" --rsk "$RSK"
+same "sakke validate rfc json" "$(json "$TMP/out" valid)" true
+ok "sakke encap rfc" sakke encap --Z "$ZPUB" --id "$B" --ssv "$(vec rfc6508-sakke.txt $R ssv)"
+same "sakke encap rfc sed" "$(json "$TMP/out" sed)" "$(vec rfc6508-sakke.txt $R sed)"
+same "sakke encap keys" "$(keys "$TMP/out")" "sed ssv"
+ok "sakke decap rfc" sakke decap --Z "$ZPUB" --id "$B" --rsk "$RSK" --sed "$(vec rfc6508-sakke.txt $R sed)"
+same "sakke decap rfc ssv" "$(json "$TMP/out" ssv)" "$(vec rfc6508-sakke.txt $R ssv)"
+R=rfc6508-reject-modified-h
+bad "sakke decap modified H" 1 "mcsec: sakke decap: decapsulation: " sakke decap --Z "$ZPUB" --id "$B" \
+    --rsk "$RSK" --sed "$(vec rfc6508-sakke.txt $R sed)"
+R=rfc6508-reject-rsk-other-identifier
+bad "sakke validate other id" 1 "mcsec: sakke validate: RSK: " sakke validate --Z "$ZPUB" \
+    --id "$(vec rfc6508-sakke.txt $R b)" --rsk "$RSK"
+grep -q "${RSK#04}" "$TMP/err" && fail "rsk echoed" || pass
+bad "sakke short Z" 2 "mcsec: sakke encap: --Z: expected 257 octets (514 hex digits), got 256" \
+    sakke encap --Z "${ZPUB#04}" --id "$B"
+bad "sakke long ssv" 2 "mcsec: sakke encap: --ssv: expected 16 octets (32 hex digits), got 17" \
+    sakke encap --Z "$ZPUB" --id "$B" --ssv 00112233445566778899aabbccddeeff00
+bad "sakke id too long" 2 "mcsec: sakke rsk: --id: expected 1 to 128 octets, got 129" \
+    sakke rsk --z "$(vec rfc6508-sakke.txt rfc6508-appendix-a z)" --id "$(printf '%0258d' 0)"
+bad "sakke missing sed" 2 "mcsec: sakke decap: missing option --sed" sakke decap --Z "$ZPUB" --id "$B" --rsk "$RSK"
+
+R=kms-rsk-ts33180-example-uid
+printf '%s\n' "$(vec kms-derived.txt $R z)" >"$TMP/z.hex"
+ok "sakke rsk for the TS UID, z @file" sakke rsk --z "@$TMP/z.hex" --id "$UID_WANT"
+same "sakke rsk TS UID" "$(json "$TMP/out" rsk)" "$(vec kms-derived.txt $R rsk)"
+R=kms-sakke-encapsulation-ts33180-example-uid
+vec kms-derived.txt $R rsk | "$MCSEC" sakke decap --Z "$ZPUB" --id "$UID_WANT" --rsk @- \
+    --sed "$(vec kms-derived.txt $R sed)" >"$TMP/out" 2>"$TMP/err"
+[ $? -eq 0 ] && [ "$(json "$TMP/out" ssv)" = "$(vec kms-derived.txt $R ssv)" ] && pass || fail "sakke decap rsk @- $(cat "$TMP/err")"
+
+# ---- sakke chain: keygen -> rsk -> validate -> encap -> decap ---------------
+ok "sakke keygen" sakke keygen
+same "sakke keygen keys" "$(keys "$TMP/out")" "Z z"
+Z=$(json "$TMP/out" z)
+ZPUB=$(json "$TMP/out" Z)
+same "z length" "${#Z}" 256
+same "Z length" "${#ZPUB}" 514
+printf '%s' "$Z" | "$MCSEC" sakke rsk --z @- --id "$UID_WANT" >"$TMP/out" 2>"$TMP/err"
+[ $? -eq 0 ] && pass || fail "sakke rsk z @- $(cat "$TMP/err")"
+RSK=$(json "$TMP/out" rsk)
+printf '%s\n' "$RSK" >"$TMP/rsk.hex"
+ok "sakke validate" sakke validate --Z "$ZPUB" --id "$UID_WANT" --rsk "@$TMP/rsk.hex"
+ok "sakke encap" sakke encap --Z "$ZPUB" --id "$UID_WANT"
+SSV=$(json "$TMP/out" ssv)
+SED=$(json "$TMP/out" sed)
+same "ssv length" "${#SSV}" 32
+same "sed length" "${#SED}" 546
+ok "sakke decap" sakke decap --Z "$ZPUB" --id "$UID_WANT" --rsk "@$TMP/rsk.hex" --sed "$SED"
+same "sakke decap recovers the SSV" "$(json "$TMP/out" ssv)" "$SSV"
+# Another identity (b is read as a number for [b]P, so change a digit, not add a 00 octet).
+OTHER=$(printf %s "$UID_WANT" | sed 's/^3a/4a/')
+bad "sakke decap for another id" 1 "mcsec: sakke decap: decapsulation: " \
+    sakke decap --Z "$ZPUB" --id "$OTHER" --rsk "@$TMP/rsk.hex" --sed "$SED"
+bad "sakke rsk for another id fails validation" 1 "mcsec: sakke validate: RSK: " \
+    sakke validate --Z "$ZPUB" --id "$OTHER" --rsk "@$TMP/rsk.hex"
+# A changed H (last octet of the SED) is rejected.
+T=$(printf %s "$SED" | cut -c546)
+case $T in 0) N=1 ;; *) N=0 ;; esac
+bad "sakke decap tampered sed" 1 "mcsec: sakke decap: decapsulation: " \
+    sakke decap --Z "$ZPUB" --id "$UID_WANT" --rsk "@$TMP/rsk.hex" --sed "$(printf %s "$SED" | cut -c1-545)$N"
 
 # ---- eccsi: RFC 6507 Appendix A through the command -------------------------
 R=rfc6507-appendix-a
