@@ -76,9 +76,10 @@ static void one_round(void)
         flip_random_bit(bad + 2 * SC, PT); /* another PVT, even an invalid one */
         CHECK_ERR(mcsec_eccsi_verifier_verify(verifier, msg, msg_len, bad), MCSEC_ERR_SIGNATURE);
         if (msg_len > 0) {
-            memcpy(bad, msg, msg_len);
-            flip_random_bit(bad, msg_len);
-            CHECK_ERR(mcsec_eccsi_verifier_verify(verifier, bad, msg_len, sig3),
+            uint8_t bad_msg[sizeof msg];
+            memcpy(bad_msg, msg, msg_len);
+            flip_random_bit(bad_msg, msg_len);
+            CHECK_ERR(mcsec_eccsi_verifier_verify(verifier, bad_msg, msg_len, sig3),
                       MCSEC_ERR_SIGNATURE);
         }
     }
