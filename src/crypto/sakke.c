@@ -183,7 +183,9 @@ static void g_pow(mp1024 *out, const mp1024 *r)
         fp2_select(&t, gpow_table, GPOW_ENTRIES, idx);
         fp2_mul(&acc, &acc, &t, FP);
     }
-    fp2_to_pfp(out, &acc, FP);
+    /* PF_p form x2/x1; x1 != 0 since acc's class has odd order q, never that of i (order 2). */
+    sk_modinv(&t.a, &acc.a, FP);
+    mont_mul(out, &acc.b, &t.a, FP);
     MCSEC_WIPE(acc);
     MCSEC_WIPE(t);
 }
@@ -249,7 +251,7 @@ mcsec_err mcsec_sakke_rsk_issue(uint8_t rsk[MCSEC_SAKKE_RSK_BYTES],
     if (ok) {
         /* (b + z)^-1 mod q by Fermat, in Montgomery form and back. */
         mont_to(&s, &s, FQ);
-        mont_inv(&s, &s, FQ);
+        sk_modinv(&s, &s, FQ);
         mont_from(&s, &s, FQ);
         sk_mul_gen(&j, &s);
         affine_out(rsk, &j);

@@ -109,6 +109,223 @@ static void p_shifted(mp1024 *e, int c, unsigned s)
     }
 }
 
+/* ---- constant-time modular inversion (Bernstein-Yang divsteps) -------------------- */
+
+/*
+ * Fermat inversion costs about 1100 multiplications; this costs the
+ * equivalent of about 100. Numbers are signed, radix 2^62, 17 limbs (the
+ * top one carries the sign). Invariants: f = d*x and g = e*x (mod m); each
+ * batch applies 62 divsteps, computed on the low 64 bits of f and g, to
+ * (f, g) and (d, e) as one 2x2 matrix scaled by 2^62, dividing by 2^62
+ * exactly (for d, e after adding the multiple of m that clears the low
+ * limb). With f, g < 2^1024 at most (49*1024 + 80)/17 = 2956 divsteps are
+ * needed (Bernstein-Yang, "Fast constant-time gcd computation and modular
+ * inversion", Theorem 11.2); 49 batches give 3038. Then g = 0 and f = +-1,
+ * so x^-1 = +-d. Every step is branch-free and the batch count is fixed.
+ */
+#define S62_LIMBS   17
+#define S62_MASK    (UINT64_MAX >> 2)
+#define INV_BATCHES 49
+
+typedef struct s62 {
+    int64_t v[S62_LIMBS];
+} s62;
+
+struct divmat {
+    int64_t u, v, q, r; /* 2^62 (f', g') = (u f + v g, q f + r g) */
+};
+
+static void s62_from_mp(s62 *r, const mp1024 *a)
+{
+    for (size_t i = 0; i < S62_LIMBS; i++) {
+        size_t bit = i * 62, w = bit / 64, s = bit % 64;
+        uint64_t lo = w < MONT_LIMBS ? a->w[w] >> s : 0;
+        uint64_t hi = (s > 2 && w + 1 < MONT_LIMBS) ? a->w[w + 1] << (64 - s) : 0;
+        r->v[i] = (int64_t)((lo | hi) & S62_MASK);
+    }
+}
+
+/* r = a for 0 <= a < 2^1024. */
+static void s62_to_mp(mp1024 *r, const s62 *a)
+{
+    memset(r, 0, sizeof *r);
+    for (size_t i = 0; i < S62_LIMBS; i++) {
+        size_t bit = i * 62, w = bit / 64, s = bit % 64;
+        uint64_t x = (uint64_t)a->v[i];
+        if (w < MONT_LIMBS)
+            r->w[w] |= x << s;
+        if (s > 2 && w + 1 < MONT_LIMBS)
+            r->w[w + 1] |= x >> (64 - s);
+    }
+}
+
+/* All-ones when the signed value is negative. */
+static uint64_t s62_neg_mask(const s62 *a)
+{
+    return 0 - ((uint64_t)a->v[S62_LIMBS - 1] >> 63);
+}
+
+/* a += m when mask is all-ones (carries normalised). */
+static void s62_cadd(s62 *a, const s62 *m, uint64_t mask)
+{
+    int64_t c = 0;
+    for (size_t i = 0; i < S62_LIMBS; i++) {
+        c += a->v[i] + (int64_t)((uint64_t)m->v[i] & mask);
+        if (i + 1 < S62_LIMBS) {
+            a->v[i] = (int64_t)((uint64_t)c & S62_MASK);
+            c >>= 62;
+        } else {
+            a->v[i] = c;
+        }
+    }
+}
+
+/* a = -a when mask is all-ones (carries normalised). */
+static void s62_cneg(s62 *a, uint64_t mask)
+{
+    int64_t c = 0;
+    for (size_t i = 0; i < S62_LIMBS; i++) {
+        int64_t x = (int64_t)(((uint64_t)a->v[i] ^ mask) - mask);
+        c += x;
+        if (i + 1 < S62_LIMBS) {
+            a->v[i] = (int64_t)((uint64_t)c & S62_MASK);
+            c >>= 62;
+        } else {
+            a->v[i] = c;
+        }
+    }
+}
+
+/* 62 divsteps on the low words; returns the new delta. */
+static int64_t divsteps62(int64_t delta, uint64_t f, uint64_t g, struct divmat *t)
+{
+    uint64_t u = 1, v = 0, q = 0, r = 1;
+    for (unsigned i = 0; i < 62; i++) {
+        uint64_t pos = 0 - ((0 - (uint64_t)delta) >> 63); /* delta > 0 (|delta| is small) */
+        uint64_t odd = 0 - (g & 1);
+        uint64_t sw = pos & odd;
+        /* when swapping: (delta, f, g, u, v, q, r) = (-delta, g, -f, q, r, -u, -v) */
+        delta = (int64_t)(((uint64_t)delta ^ sw) - sw);
+        uint64_t x = (f ^ g) & sw;
+        f ^= x;
+        g ^= x;
+        g = (g ^ sw) - sw;
+        x = (u ^ q) & sw;
+        u ^= x;
+        q ^= x;
+        q = (q ^ sw) - sw;
+        x = (v ^ r) & sw;
+        v ^= x;
+        r ^= x;
+        r = (r ^ sw) - sw;
+        /* g odd: g = (g + f)/2, else g/2; the rows of (f, g) double their scale */
+        g += f & odd;
+        q += u & odd;
+        r += v & odd;
+        g >>= 1;
+        u <<= 1;
+        v <<= 1;
+        delta += 1;
+    }
+    t->u = (int64_t)u;
+    t->v = (int64_t)v;
+    t->q = (int64_t)q;
+    t->r = (int64_t)r;
+    return delta;
+}
+
+typedef __int128 i128;
+
+/* (f, g) = M (f, g) / 2^62, exact. */
+static void update_fg(s62 *f, s62 *g, const struct divmat *t)
+{
+    i128 cf = (i128)t->u * f->v[0] + (i128)t->v * g->v[0];
+    i128 cg = (i128)t->q * f->v[0] + (i128)t->r * g->v[0];
+    cf >>= 62;
+    cg >>= 62;
+    for (size_t i = 1; i < S62_LIMBS; i++) {
+        cf += (i128)t->u * f->v[i] + (i128)t->v * g->v[i];
+        cg += (i128)t->q * f->v[i] + (i128)t->r * g->v[i];
+        f->v[i - 1] = (int64_t)((uint64_t)cf & S62_MASK);
+        g->v[i - 1] = (int64_t)((uint64_t)cg & S62_MASK);
+        cf >>= 62;
+        cg >>= 62;
+    }
+    f->v[S62_LIMBS - 1] = (int64_t)cf;
+    g->v[S62_LIMBS - 1] = (int64_t)cg;
+}
+
+/*
+ * (d, e) = M (d, e) / 2^62 mod m, for d, e in (-2m, m), results in the same
+ * range: a negative input first gets m added (through the matrix), then the
+ * multiple of m that zeroes the low 62 bits.
+ */
+static void update_de(s62 *d, s62 *e, const struct divmat *t, const s62 *m, uint64_t minv)
+{
+    int64_t sd = (int64_t)s62_neg_mask(d), se = (int64_t)s62_neg_mask(e);
+    int64_t md = (t->u & sd) + (t->v & se);
+    int64_t me = (t->q & sd) + (t->r & se);
+    i128 cd = (i128)t->u * d->v[0] + (i128)t->v * e->v[0];
+    i128 ce = (i128)t->q * d->v[0] + (i128)t->r * e->v[0];
+    md -= (int64_t)((minv * (uint64_t)cd + (uint64_t)md) & S62_MASK);
+    me -= (int64_t)((minv * (uint64_t)ce + (uint64_t)me) & S62_MASK);
+    cd += (i128)m->v[0] * md;
+    ce += (i128)m->v[0] * me;
+    cd >>= 62;
+    ce >>= 62;
+    for (size_t i = 1; i < S62_LIMBS; i++) {
+        cd += (i128)t->u * d->v[i] + (i128)t->v * e->v[i] + (i128)m->v[i] * md;
+        ce += (i128)t->q * d->v[i] + (i128)t->r * e->v[i] + (i128)m->v[i] * me;
+        d->v[i - 1] = (int64_t)((uint64_t)cd & S62_MASK);
+        e->v[i - 1] = (int64_t)((uint64_t)ce & S62_MASK);
+        cd >>= 62;
+        ce >>= 62;
+    }
+    d->v[S62_LIMBS - 1] = (int64_t)cd;
+    e->v[S62_LIMBS - 1] = (int64_t)ce;
+}
+
+/* Plain x^-1 mod m (m odd, gcd(x, m) = 1; x = 0 gives 0), for 0 <= x < m. */
+static void inv_plain(mp1024 *r, const mp1024 *x, const struct mont *ctx)
+{
+    s62 f, g, d, e, m;
+    struct divmat t;
+    uint64_t minv = (0 - ctx->m0inv) & S62_MASK; /* m^-1 mod 2^62 */
+    int64_t delta = 1;
+    s62_from_mp(&m, &ctx->m);
+    f = m;
+    s62_from_mp(&g, x);
+    memset(&d, 0, sizeof d);
+    memset(&e, 0, sizeof e);
+    e.v[0] = 1;
+    for (unsigned b = 0; b < INV_BATCHES; b++) {
+        delta = divsteps62(delta, (uint64_t)f.v[0] | ((uint64_t)f.v[1] << 62),
+                           (uint64_t)g.v[0] | ((uint64_t)g.v[1] << 62), &t);
+        update_fg(&f, &g, &t);
+        update_de(&d, &e, &t, &m, minv);
+    }
+    /* f = +-1: x^-1 = sign(f) d, brought into [0, m). */
+    s62_cadd(&d, &m, s62_neg_mask(&d));
+    s62_cneg(&d, s62_neg_mask(&f));
+    s62_cadd(&d, &m, s62_neg_mask(&d));
+    s62_to_mp(r, &d);
+    mcsec_wipe(&f, sizeof f);
+    mcsec_wipe(&g, sizeof g);
+    mcsec_wipe(&d, sizeof d);
+    mcsec_wipe(&e, sizeof e);
+    mcsec_wipe(&t, sizeof t);
+}
+
+void sk_modinv(mp1024 *r, const mp1024 *a, const struct mont *ctx)
+{
+    /* a = xR: (xR)^-1 * R^3 / R = x^-1 R. */
+    mp1024 r3, y;
+    mont_mul(&r3, &ctx->r2, &ctx->r2, ctx);
+    inv_plain(&y, a, ctx);
+    mont_mul(r, &y, &r3, ctx);
+    mcsec_wipe(&y, sizeof y);
+}
+
 /* ---- points -----------------------------------------------------------------
  */
 
@@ -139,7 +356,7 @@ void sk_to_jac(sk_jac *r, const sk_affine *a)
 void sk_to_affine(sk_affine *r, const sk_jac *a)
 {
     mp1024 zi, zi2;
-    mont_inv(&zi, &a->z, FP);
+    sk_modinv(&zi, &a->z, FP);
     fsqr(&zi2, &zi);
     fmul(&r->x, &a->x, &zi2);
     fmul(&zi2, &zi2, &zi);
@@ -527,7 +744,7 @@ static void batch_to_affine(sk_affine *out, const sk_jac *in, size_t n, mp1024 *
     scratch[0] = in[0].z;
     for (size_t i = 1; i < n; i++)
         fmul(&scratch[i], &scratch[i - 1], &in[i].z);
-    mont_inv(&inv, &scratch[n - 1], FP);
+    sk_modinv(&inv, &scratch[n - 1], FP);
     for (size_t i = n; i-- > 0;) {
         if (i > 0) {
             fmul(&t, &inv, &scratch[i - 1]); /* 1/z_i */

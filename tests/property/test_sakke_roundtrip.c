@@ -243,8 +243,41 @@ static void hash_to_range_gmp(void)
     CHECK_MEM(mask, v + 16, 16); /* first block mod 2^128: its low-order 16 octets */
 }
 
+/* sk_modinv (divsteps) against mont_inv (Fermat) mod p and mod q, random and edge inputs. */
+static void inversion(void)
+{
+    const struct mont *mods[2] = {&mont_sakke_p, &mont_sakke_q};
+    for (size_t k = 0; k < 2; k++) {
+        mp1024 a, r1, r2, t;
+        for (unsigned i = 0; i < 40; i++) {
+            uint8_t b[MONT_BYTES];
+            test_rand_bytes(b, sizeof b);
+            mp_from_bytes(&a, b);
+            if (i == 0)
+                memset(&a, 0, sizeof a);
+            if (i == 1 || i == 2) {
+                a = mods[k]->m;
+                a.w[0] -= i; /* m - 1, m - 2 */
+            }
+            if (i == 3)
+                memset(&a, 0xff, sizeof a);
+            if (i == 4) {
+                memset(&a, 0, sizeof a);
+                a.w[0] = 1;
+            }
+            mont_to(&a, &a, mods[k]);
+            mont_inv(&r1, &a, mods[k]);
+            sk_modinv(&r2, &a, mods[k]);
+            CHECK(mp_eq(&r1, &r2) == UINT64_MAX);
+            mont_mul(&t, &a, &r2, mods[k]);
+            CHECK(mp_eq(&t, &mods[k]->one) == (i == 0 ? 0 : UINT64_MAX));
+        }
+    }
+}
+
 int main(void)
 {
+    inversion();
     test_seed();
     unsigned n = test_iterations(6);
     for (unsigned i = 0; i < n; i++)
