@@ -295,27 +295,164 @@ mcsec_err mcsec_sakke_rsk_check(const uint8_t z[MCSEC_SAKKE_SCALAR_BYTES], const
     return ok ? MCSEC_OK : MCSEC_ERR_KEY_INVALID;
 }
 
+/* ---- the KMS public key Z: validated once, then cached with a comb ------------------ */
+
+/*
+ * Deployments use one KMS key (Z) for many operations, so the last Z seen is
+ * kept after its full validation (decoding, curve and subgroup checks), and
+ * from its second use on with a comb, so that [r]I = [r*b]P + [r]Z needs no
+ * variable-base multiplication. Z is public; the cache holds nothing secret.
+ * Entries are reference counted: a caller keeps its entry while a newer Z
+ * replaces it in the cache.
+ */
+#define KEY_TABLES 4 /* 256 KiB: 32 doublings and 128 additions per [r]Z */
+#define KEY_TEETH  8
+#define OBJ_TABLES 2 /* 64 KiB per sender/receiver: 74 doublings, 148 additions */
+#define OBJ_TEETH  7
+
+struct kms_key {
+    uint8_t enc[MCSEC_SAKKE_PUB_BYTES];
+    sk_affine pt;
+    struct sk_comb *comb; /* NULL until the second use; written once under key_lock */
+    unsigned refs;
+};
+
+/* A caller's view: the cached entry, or a private copy when none could be allocated. */
+struct key_ref {
+    struct kms_key *k;
+    const struct sk_comb *comb;
+    struct kms_key local;
+};
+
+static pthread_mutex_t key_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct kms_key *key_last;
+
+static void key_unref_locked(struct kms_key *k, struct kms_key **dead)
+{
+    *dead = (--k->refs == 0) ? k : NULL;
+}
+
+static void key_free(struct kms_key *k)
+{
+    if (k == NULL)
+        return;
+    sk_comb_free(k->comb);
+    free(k);
+}
+
+static void key_put(struct key_ref *ref)
+{
+    struct kms_key *dead = NULL;
+    if (ref->k == &ref->local)
+        return;
+    pthread_mutex_lock(&key_lock);
+    key_unref_locked(ref->k, &dead);
+    pthread_mutex_unlock(&key_lock);
+    key_free(dead);
+}
+
+/* Looks Z up or validates it; ref->pt is then the decoded Z and ref->comb its comb or NULL. */
+static int key_get(struct key_ref *ref, const uint8_t Z[MCSEC_SAKKE_PUB_BYTES])
+{
+    struct kms_key *k, *dead = NULL;
+    int build = 0;
+    pthread_mutex_lock(&key_lock);
+    k = key_last;
+    if (k != NULL && memcmp(k->enc, Z, MCSEC_SAKKE_PUB_BYTES) == 0) {
+        k->refs++;
+        build = k->comb == NULL;
+    } else {
+        k = NULL;
+    }
+    pthread_mutex_unlock(&key_lock);
+    if (k != NULL) {
+        struct sk_comb *c = build ? sk_comb_new(&k->pt, KEY_TABLES, KEY_TEETH) : NULL;
+        pthread_mutex_lock(&key_lock);
+        if (k->comb == NULL) {
+            k->comb = c;
+            c = NULL;
+        }
+        ref->comb = k->comb;
+        pthread_mutex_unlock(&key_lock);
+        sk_comb_free(c); /* another thread was first */
+        ref->k = k;
+        return MCSEC_OK;
+    }
+    int err = sk_point_decode(&ref->local.pt, Z);
+    if (err != MCSEC_OK)
+        return err;
+    ref->k = &ref->local;
+    ref->comb = NULL;
+    k = calloc(1, sizeof *k);
+    if (k == NULL)
+        return MCSEC_OK; /* uncached: still correct, only slower */
+    memcpy(k->enc, Z, MCSEC_SAKKE_PUB_BYTES);
+    k->pt = ref->local.pt;
+    k->refs = 2; /* the cache and this caller */
+    pthread_mutex_lock(&key_lock);
+    if (key_last != NULL)
+        key_unref_locked(key_last, &dead);
+    key_last = k;
+    pthread_mutex_unlock(&key_lock);
+    key_free(dead);
+    ref->k = k;
+    return MCSEC_OK;
+}
+
+/* ---- [r]I for I = [b]P + Z ------------------------------------------------------------ */
+
+/* What [r]I can be computed from: a comb of I, or combs of P and Z, or I itself. */
+struct i_mul {
+    const struct sk_comb *icomb;
+    const struct sk_comb *zcomb;
+    const sk_affine *i;
+    mp1024 b; /* b mod q */
+};
+
+static void mul_by_i(sk_jac *out, const struct i_mul *m, const mp1024 *r)
+{
+    if (m->icomb != NULL) {
+        sk_comb_mul(out, m->icomb, r);
+    } else if (m->zcomb != NULL) {
+        /* [r b mod q]P + [r]Z; the final addition is the complete one. */
+        mp1024 rb;
+        sk_jac a, z;
+        mont_mul(&rb, r, &m->b, FQ);
+        mont_mul(&rb, &rb, &FQ->r2, FQ);
+        sk_mul_gen(&a, &rb);
+        sk_comb_mul(&z, m->zcomb, r);
+        sk_jac_add(out, &a, &z);
+        MCSEC_WIPE(rb);
+        MCSEC_WIPE(a);
+        MCSEC_WIPE(z);
+    } else {
+        sk_mul(out, m->i, r);
+    }
+}
+
 mcsec_err mcsec_sakke_rsk_validate(const uint8_t Z[MCSEC_SAKKE_PUB_BYTES], const uint8_t *id,
                                    size_t id_len, const uint8_t rsk[MCSEC_SAKKE_RSK_BYTES])
 {
-    sk_affine zp, k, i;
+    struct key_ref ref;
+    sk_affine k, i;
     if (!id_ok(id, id_len))
         return MCSEC_ERR_LENGTH;
-    int err = sk_point_decode(&zp, Z);
+    int err = key_get(&ref, Z);
     if (err != MCSEC_OK)
         return (mcsec_err)err;
     err = sk_point_decode(&k, rsk);
-    if (err != MCSEC_OK)
-        return (mcsec_err)err;
-    point_i(&i, &zp, id, id_len);
-    uint64_t ok = pairing_tate_equals(&i, &k, &sk_g);
-    ct_declassify(&ok, sizeof ok);
+    if (err == MCSEC_OK) {
+        point_i(&i, &ref.k->pt, id, id_len);
+        uint64_t ok = pairing_tate_equals(&i, &k, &sk_g);
+        ct_declassify(&ok, sizeof ok);
+        err = ok ? MCSEC_OK : MCSEC_ERR_KEY_INVALID;
+    }
+    key_put(&ref);
     MCSEC_WIPE(k);
-    return ok ? MCSEC_OK : MCSEC_ERR_KEY_INVALID;
+    return (mcsec_err)err;
 }
 
-/* ---- encapsulation
- * ----------------------------------------------------------------- */
+/* ---- encapsulation ----------------------------------------------------------------- */
 
 /* r = HashToIntegerRange(SSV || b, q). */
 static void ssv_scalar(mp1024 *r, const uint8_t ssv[MCSEC_SAKKE_SSV_BYTES], const uint8_t *id,
@@ -328,8 +465,7 @@ static void ssv_scalar(mp1024 *r, const uint8_t ssv[MCSEC_SAKKE_SSV_BYTES], cons
     MCSEC_WIPE(buf);
 }
 
-/* mask = HashToIntegerRange(w as 128 octets, 2^128) for w in Montgomery form.
- */
+/* mask = HashToIntegerRange(w as 128 octets, 2^128) for w in Montgomery form. */
 static void pairing_mask(uint8_t mask[MCSEC_SAKKE_SSV_BYTES], const mp1024 *w)
 {
     uint8_t wb[MONT_BYTES];
@@ -338,22 +474,15 @@ static void pairing_mask(uint8_t mask[MCSEC_SAKKE_SSV_BYTES], const mp1024 *w)
     MCSEC_WIPE(wb);
 }
 
-/*
- * RFC 6508 §6.2.1 steps after r: R = [r]I (by comb when one is given), H =
- * SSV xor HashToIntegerRange(g^r, 2^128).
- */
-static void encap_core(uint8_t sed[MCSEC_SAKKE_SED_BYTES], const sk_affine *i,
-                       const struct sk_comb *comb, const uint8_t *id, size_t id_len,
-                       const uint8_t ssv[MCSEC_SAKKE_SSV_BYTES])
+/* RFC 6508 §6.2.1 steps 1-4: r, R = [r]I, H = SSV xor HashToIntegerRange(g^r, 2^128). */
+static void encap_core(uint8_t sed[MCSEC_SAKKE_SED_BYTES], const struct i_mul *m, const uint8_t *id,
+                       size_t id_len, const uint8_t ssv[MCSEC_SAKKE_SSV_BYTES])
 {
     mp1024 r, gr;
     sk_jac rj;
     uint8_t mask[MCSEC_SAKKE_SSV_BYTES];
     ssv_scalar(&r, ssv, id, id_len);
-    if (comb != NULL)
-        sk_comb_mul(&rj, comb, &r);
-    else
-        sk_mul(&rj, i, &r);
+    mul_by_i(&rj, m, &r);
     affine_out(sed, &rj);
     g_pow(&gr, &r);
     pairing_mask(mask, &gr);
@@ -365,19 +494,36 @@ static void encap_core(uint8_t sed[MCSEC_SAKKE_SED_BYTES], const sk_affine *i,
     MCSEC_WIPE(mask);
 }
 
+/* Sets up m for identity b under the key in ref; i receives I when no Z comb is there. */
+static void i_mul_from_key(struct i_mul *m, sk_affine *i, const struct key_ref *ref,
+                           const uint8_t *id, size_t id_len)
+{
+    m->icomb = NULL;
+    m->zcomb = ref->comb;
+    m->i = NULL;
+    id_scalar(&m->b, id, id_len);
+    if (m->zcomb == NULL) {
+        point_i(i, &ref->k->pt, id, id_len);
+        m->i = i;
+    }
+}
+
 mcsec_err mcsec_sakke_encap(uint8_t sed[MCSEC_SAKKE_SED_BYTES],
                             const uint8_t Z[MCSEC_SAKKE_PUB_BYTES], const uint8_t *id,
                             size_t id_len, const uint8_t ssv[MCSEC_SAKKE_SSV_BYTES])
 {
-    sk_affine zp, i;
+    struct key_ref ref;
+    struct i_mul m;
+    sk_affine i;
     memset(sed, 0, MCSEC_SAKKE_SED_BYTES);
     if (!id_ok(id, id_len))
         return MCSEC_ERR_LENGTH;
-    int err = sk_point_decode(&zp, Z);
+    int err = key_get(&ref, Z);
     if (err != MCSEC_OK)
         return (mcsec_err)err;
-    point_i(&i, &zp, id, id_len);
-    encap_core(sed, &i, NULL, id, id_len, ssv);
+    i_mul_from_key(&m, &i, &ref, id, id_len);
+    encap_core(sed, &m, id, id_len, ssv);
+    key_put(&ref);
     return MCSEC_OK;
 }
 
@@ -390,18 +536,20 @@ struct mcsec_sakke_sender {
 mcsec_err mcsec_sakke_sender_new(mcsec_sakke_sender **out, const uint8_t Z[MCSEC_SAKKE_PUB_BYTES],
                                  const uint8_t *id, size_t id_len)
 {
-    sk_affine zp, i;
+    struct key_ref ref;
+    sk_affine i;
     *out = NULL;
     if (!id_ok(id, id_len))
         return MCSEC_ERR_LENGTH;
-    int err = sk_point_decode(&zp, Z);
+    int err = key_get(&ref, Z);
     if (err != MCSEC_OK)
         return (mcsec_err)err;
+    point_i(&i, &ref.k->pt, id, id_len);
+    key_put(&ref);
     mcsec_sakke_sender *s = calloc(1, sizeof *s);
     if (s == NULL)
         return MCSEC_ERR_NOMEM;
-    point_i(&i, &zp, id, id_len);
-    s->comb = sk_comb_new(&i);
+    s->comb = sk_comb_new(&i, OBJ_TABLES, OBJ_TEETH);
     if (s->comb == NULL) {
         free(s);
         return MCSEC_ERR_NOMEM;
@@ -415,7 +563,8 @@ mcsec_err mcsec_sakke_sender_new(mcsec_sakke_sender **out, const uint8_t Z[MCSEC
 mcsec_err mcsec_sakke_sender_encap(const mcsec_sakke_sender *s, uint8_t sed[MCSEC_SAKKE_SED_BYTES],
                                    const uint8_t ssv[MCSEC_SAKKE_SSV_BYTES])
 {
-    encap_core(sed, NULL, s->comb, s->id, s->id_len, ssv);
+    struct i_mul m = {.icomb = s->comb};
+    encap_core(sed, &m, s->id, s->id_len, ssv);
     return MCSEC_OK;
 }
 
@@ -427,18 +576,17 @@ void mcsec_sakke_sender_free(mcsec_sakke_sender *s)
     free(s);
 }
 
-/* ---- decapsulation
- * ----------------------------------------------------------------- */
+/* ---- decapsulation ----------------------------------------------------------------- */
 
 /*
  * RFC 6508 §6.2.2 after w = <R, K_b>: SSV = H xor mask(w), r from SSV || b,
  * accept iff [r]I == R. The comparison stays secret until the verdict; a
- * failed check reveals only that it failed.
+ * failed check reveals only that it failed. R was decoded without the
+ * subgroup test: R == [r]I implies it.
  */
 static mcsec_err decap_finish(uint8_t ssv[MCSEC_SAKKE_SSV_BYTES], const mp1024 *w,
-                              const sk_affine *rp, const sk_affine *i, const struct sk_comb *comb,
-                              const uint8_t *id, size_t id_len,
-                              const uint8_t sed[MCSEC_SAKKE_SED_BYTES])
+                              const sk_affine *rp, const struct i_mul *m, const uint8_t *id,
+                              size_t id_len, const uint8_t sed[MCSEC_SAKKE_SED_BYTES])
 {
     uint8_t mask[MCSEC_SAKKE_SSV_BYTES], cand[MCSEC_SAKKE_SSV_BYTES];
     mp1024 r;
@@ -447,10 +595,7 @@ static mcsec_err decap_finish(uint8_t ssv[MCSEC_SAKKE_SSV_BYTES], const mp1024 *
     for (size_t k = 0; k < MCSEC_SAKKE_SSV_BYTES; k++)
         cand[k] = (uint8_t)(sed[MCSEC_SAKKE_POINT_BYTES + k] ^ mask[k]);
     ssv_scalar(&r, cand, id, id_len);
-    if (comb != NULL)
-        sk_comb_mul(&rj, comb, &r);
-    else
-        sk_mul(&rj, i, &r);
+    mul_by_i(&rj, m, &r);
     sk_to_jac(&rr, rp);
     uint64_t ok = sk_jac_eq(&rj, &rr);
     for (size_t k = 0; k < MCSEC_SAKKE_SSV_BYTES; k++)
@@ -468,27 +613,28 @@ mcsec_err mcsec_sakke_decap(uint8_t ssv[MCSEC_SAKKE_SSV_BYTES],
                             size_t id_len, const uint8_t rsk[MCSEC_SAKKE_RSK_BYTES],
                             const uint8_t sed[MCSEC_SAKKE_SED_BYTES])
 {
-    sk_affine zp, k, rp, i;
+    struct key_ref ref;
+    struct i_mul m;
+    sk_affine k, rp, i;
     mp1024 w;
     memset(ssv, 0, MCSEC_SAKKE_SSV_BYTES);
     if (!id_ok(id, id_len))
         return MCSEC_ERR_LENGTH;
-    int err = sk_point_decode(&zp, Z);
-    if (err == MCSEC_OK)
-        err = sk_point_decode(&k, rsk);
-    /* R's subgroup membership follows from the final R == [r]I check. */
+    int err = key_get(&ref, Z);
+    if (err != MCSEC_OK)
+        return (mcsec_err)err;
+    err = sk_point_decode(&k, rsk);
     if (err == MCSEC_OK)
         err = sk_point_decode_on_curve(&rp, sed);
-    if (err != MCSEC_OK) {
-        MCSEC_WIPE(k);
-        return (mcsec_err)err;
+    if (err == MCSEC_OK) {
+        pairing_tate(&w, &rp, &k);
+        i_mul_from_key(&m, &i, &ref, id, id_len);
+        err = decap_finish(ssv, &w, &rp, &m, id, id_len, sed);
     }
-    point_i(&i, &zp, id, id_len);
-    pairing_tate(&w, &rp, &k);
-    mcsec_err e = decap_finish(ssv, &w, &rp, &i, NULL, id, id_len, sed);
+    key_put(&ref);
     MCSEC_WIPE(k);
     MCSEC_WIPE(w);
-    return e;
+    return (mcsec_err)err;
 }
 
 struct mcsec_sakke_receiver {
@@ -512,14 +658,18 @@ mcsec_err mcsec_sakke_receiver_new(mcsec_sakke_receiver **out,
                                    const uint8_t Z[MCSEC_SAKKE_PUB_BYTES], const uint8_t *id,
                                    size_t id_len, const uint8_t rsk[MCSEC_SAKKE_RSK_BYTES])
 {
-    sk_affine zp, k, i;
+    struct key_ref ref;
+    sk_affine k, i;
     mp1024 w;
     *out = NULL;
     if (!id_ok(id, id_len))
         return MCSEC_ERR_LENGTH;
-    int err = sk_point_decode(&zp, Z);
-    if (err == MCSEC_OK)
-        err = sk_point_decode(&k, rsk);
+    int err = key_get(&ref, Z);
+    if (err != MCSEC_OK)
+        return (mcsec_err)err;
+    point_i(&i, &ref.k->pt, id, id_len);
+    key_put(&ref);
+    err = sk_point_decode(&k, rsk);
     if (err != MCSEC_OK) {
         MCSEC_WIPE(k);
         return (mcsec_err)err;
@@ -529,9 +679,8 @@ mcsec_err mcsec_sakke_receiver_new(mcsec_sakke_receiver **out,
         MCSEC_WIPE(k);
         return MCSEC_ERR_NOMEM;
     }
-    point_i(&i, &zp, id, id_len);
     r->pt = pairing_table_new(&k);
-    r->comb = sk_comb_new(&i);
+    r->comb = sk_comb_new(&i, OBJ_TABLES, OBJ_TEETH);
     MCSEC_WIPE(k);
     if (r->pt == NULL || r->comb == NULL) {
         mcsec_sakke_receiver_free(r);
@@ -558,12 +707,13 @@ mcsec_err mcsec_sakke_receiver_decap(const mcsec_sakke_receiver *r,
 {
     sk_affine rp;
     mp1024 w;
+    struct i_mul m = {.icomb = r->comb};
     memset(ssv, 0, MCSEC_SAKKE_SSV_BYTES);
     int err = sk_point_decode_on_curve(&rp, sed);
     if (err != MCSEC_OK)
         return (mcsec_err)err;
     pairing_table_eval(&w, r->pt, &rp);
-    mcsec_err e = decap_finish(ssv, &w, &rp, NULL, r->comb, r->id, r->id_len, sed);
+    mcsec_err e = decap_finish(ssv, &w, &rp, &m, r->id, r->id_len, sed);
     MCSEC_WIPE(w);
     return e;
 }

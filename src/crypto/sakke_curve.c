@@ -22,6 +22,7 @@
 #include "crypto/sakke_curve.h"
 
 #include <pthread.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -717,27 +718,26 @@ void sk_mul(sk_jac *r, const sk_affine *a, const mp1024 *k)
     mcsec_wipe(&neg, sizeof neg);
 }
 
-/* ---- fixed base: comb
- * ----------------------------------------------------------- */
+/* ---- fixed base: comb ----------------------------------------------------------- */
 
 /*
- * Comb with COMB_TEETH teeth spaced COMB_SPACING bits apart: entry idx is
- * sum over set bits j of idx of [2^(j*COMB_SPACING)]A, and [k]A is COMB_SPACING
- * rounds of (double, add entry of the column's bits). For k < q the sum
- * accumulated before a round's addition, V, and the entry T satisfy
- * V + T <= k/2^i < q with V even in every block, so V = +-T mod q only when
- * both are zero: the mixed addition never meets equal points.
+ * Multi-table comb: `tables` tables of 2^teeth affine points; tooth j of
+ * table b sits at bit (b*teeth + j)*spacing, and entry idx of table b is
+ * the sum over set bits j of idx of [2^((b*teeth + j)*spacing)]A. [k]A is
+ * `spacing` rounds of one doubling and one mixed addition per table.
+ *
+ * No addition meets equal points for k < q: before an addition at column i
+ * the accumulator is [V]A and the entry [T]A, where V and T are built from
+ * disjoint or even-valued blocks of k shifted right by i, so V + T <= k/2^i
+ * < q, and V = +-T (mod q) forces V = T = 0, the infinity cases that the
+ * addition handles by selection.
  */
-#define COMB_TEETH   6
-#define COMB_SPACING ((MONT_LIMBS * 64 + COMB_TEETH - 1) / COMB_TEETH)
-#define COMB_ENTRIES (1u << COMB_TEETH)
-
 struct sk_comb {
-    sk_affine pts[COMB_ENTRIES];
+    unsigned tables, teeth, spacing;
+    sk_affine pts[]; /* tables << teeth entries; entry 0 of each table is infinity */
 };
 
-/* Batch conversion to affine (Montgomery's trick): one inversion for n points,
- * none infinity. */
+/* Batch conversion to affine (Montgomery's trick): one inversion for n points, none infinity. */
 static void batch_to_affine(sk_affine *out, const sk_jac *in, size_t n, mp1024 *scratch)
 {
     mp1024 inv, t, zi2;
@@ -762,8 +762,9 @@ static void batch_to_affine(sk_affine *out, const sk_jac *in, size_t n, mp1024 *
 
 static int comb_build(struct sk_comb *c, const sk_affine *a)
 {
-    sk_jac *j = malloc(sizeof(sk_jac) * COMB_ENTRIES);
-    mp1024 *scratch = malloc(sizeof(mp1024) * COMB_ENTRIES);
+    size_t per = (size_t)1 << c->teeth, n = c->tables * per;
+    sk_jac *j = malloc(sizeof(sk_jac) * n);
+    mp1024 *scratch = malloc(sizeof(mp1024) * n);
     if (j == NULL || scratch == NULL) {
         free(j);
         free(scratch);
@@ -771,52 +772,79 @@ static int comb_build(struct sk_comb *c, const sk_affine *a)
     }
     sk_jac base;
     sk_to_jac(&base, a);
-    for (unsigned t = 0; t < COMB_TEETH; t++) {
-        j[1u << t] = base;
-        for (unsigned s = 0; s < COMB_SPACING; s++)
-            sk_jac_dbl(&base, &base);
+    for (unsigned b = 0; b < c->tables; b++) {
+        sk_jac *tb = j + b * per;
+        for (unsigned t = 0; t < c->teeth; t++) {
+            tb[(size_t)1 << t] = base;
+            for (unsigned s = 0; s < c->spacing; s++)
+                sk_jac_dbl(&base, &base);
+        }
+        for (size_t idx = 1; idx < per; idx++) {
+            size_t low = idx & (idx - 1); /* idx without its lowest set bit */
+            if (low != 0)
+                sk_jac_add(&tb[idx], &tb[low], &tb[idx & ~low]);
+        }
+        /* entry 0 (infinity) keeps z = 1 for the batch inversion and is fixed below */
+        tb[0] = tb[1];
     }
-    for (unsigned idx = 1; idx < COMB_ENTRIES; idx++) {
-        unsigned low = idx & (idx - 1); /* idx without its lowest set bit */
-        if (low != 0)
-            sk_jac_add(&j[idx], &j[low], &j[idx & ~low]);
+    batch_to_affine(c->pts, j, n, scratch);
+    for (unsigned b = 0; b < c->tables; b++) {
+        memset(&c->pts[b * per], 0, sizeof c->pts[0]);
+        c->pts[b * per].inf = UINT64_MAX;
     }
-    batch_to_affine(&c->pts[1], &j[1], COMB_ENTRIES - 1, scratch);
-    memset(&c->pts[0], 0, sizeof c->pts[0]);
-    c->pts[0].inf = UINT64_MAX;
-    mcsec_wipe(j, sizeof(sk_jac) * COMB_ENTRIES);
-    mcsec_wipe(scratch, sizeof(mp1024) * COMB_ENTRIES);
+    mcsec_wipe(j, sizeof(sk_jac) * n);
+    mcsec_wipe(scratch, sizeof(mp1024) * n);
     free(j);
     free(scratch);
     return 0;
 }
 
+/* r = table[idx], reading all n entries with masks (two-word vectors: the scan dominates
+ * otherwise). */
+typedef uint64_t u64x2 __attribute__((vector_size(16)));
+#define COORD_VECS (2 * sizeof(mp1024) / sizeof(u64x2))
+_Static_assert(offsetof(sk_affine, y) == sizeof(mp1024), "x and y are contiguous");
+
 static void affine_select(sk_affine *r, const sk_affine *table, size_t n, size_t idx)
 {
-    memset(r, 0, sizeof *r);
+    u64x2 acc[COORD_VECS];
+    uint64_t inf = 0;
+    memset(acc, 0, sizeof acc);
     for (size_t i = 0; i < n; i++) {
         uint64_t m = ct_is_zero_u64((uint64_t)(i ^ idx));
-        mp_cmov(&r->x, &table[i].x, m);
-        mp_cmov(&r->y, &table[i].y, m);
-        r->inf |= table[i].inf & m;
+        u64x2 mv = {m, m};
+        const unsigned char *e = (const unsigned char *)&table[i];
+        for (size_t w = 0; w < COORD_VECS; w++) {
+            u64x2 v;
+            memcpy(&v, e + w * sizeof v, sizeof v);
+            acc[w] |= v & mv;
+        }
+        inf |= table[i].inf & m;
     }
+    memcpy(&r->x, acc, sizeof r->x);
+    memcpy(&r->y, (const unsigned char *)acc + sizeof r->x, sizeof r->y);
+    r->inf = inf;
+    mcsec_wipe(acc, sizeof acc);
 }
 
 void sk_comb_mul(sk_jac *r, const struct sk_comb *c, const mp1024 *k)
 {
+    size_t per = (size_t)1 << c->teeth;
     mp1024 kr;
     sk_jac acc;
     sk_affine t;
     uint64_t same;
     sk_scalar_reduce(&kr, k);
     jac_set_inf(&acc);
-    for (size_t i = COMB_SPACING; i-- > 0;) {
+    for (size_t i = c->spacing; i-- > 0;) {
         sk_jac_dbl(&acc, &acc);
-        size_t idx = 0;
-        for (unsigned j = 0; j < COMB_TEETH; j++)
-            idx |= (size_t)scalar_bit(&kr, (long)(i + j * COMB_SPACING)) << j;
-        affine_select(&t, c->pts, COMB_ENTRIES, idx);
-        jac_add_affine_core(&acc, &acc, &t, &same);
+        for (unsigned b = 0; b < c->tables; b++) {
+            size_t idx = 0;
+            for (unsigned j = 0; j < c->teeth; j++)
+                idx |= (size_t)scalar_bit(&kr, (long)(i + (b * c->teeth + j) * c->spacing)) << j;
+            affine_select(&t, c->pts + b * per, per, idx);
+            jac_add_affine_core(&acc, &acc, &t, &same);
+        }
     }
     *r = acc;
     mcsec_wipe(&kr, sizeof kr);
@@ -824,11 +852,18 @@ void sk_comb_mul(sk_jac *r, const struct sk_comb *c, const mp1024 *k)
     mcsec_wipe(&t, sizeof t);
 }
 
-struct sk_comb *sk_comb_new(const sk_affine *a)
+struct sk_comb *sk_comb_new(const sk_affine *a, unsigned tables, unsigned teeth)
 {
-    struct sk_comb *c = malloc(sizeof *c);
+    if (tables == 0 || teeth == 0 || teeth > 10)
+        return NULL;
+    unsigned bits = MONT_LIMBS * 64, width = tables * teeth;
+    size_t n = (size_t)tables << teeth;
+    struct sk_comb *c = malloc(sizeof *c + n * sizeof(sk_affine));
     if (c == NULL)
         return NULL;
+    c->tables = tables;
+    c->teeth = teeth;
+    c->spacing = (bits + width - 1) / width;
     if (comb_build(c, a) != 0) {
         free(c);
         return NULL;
@@ -840,27 +875,30 @@ void sk_comb_free(struct sk_comb *c)
 {
     if (c == NULL)
         return;
-    mcsec_wipe(c, sizeof *c);
+    mcsec_wipe(c, sizeof *c + ((size_t)c->tables << c->teeth) * sizeof(sk_affine));
     free(c);
 }
 
-static struct sk_comb gen_comb;
-static int gen_comb_failed;
+/* The generator's comb: 4 tables of 8 teeth (256 KiB), 32 doublings and 128 additions. */
+#define GEN_TABLES 4
+#define GEN_TEETH  8
+
+static struct sk_comb *gen_comb;
 static pthread_once_t gen_comb_once = PTHREAD_ONCE_INIT;
 
 static void gen_comb_init(void)
 {
-    gen_comb_failed = comb_build(&gen_comb, &sk_generator);
+    gen_comb = sk_comb_new(&sk_generator, GEN_TABLES, GEN_TEETH);
 }
 
 void sk_mul_gen(sk_jac *r, const mp1024 *k)
 {
     pthread_once(&gen_comb_once, gen_comb_init);
-    if (gen_comb_failed) {
-        sk_mul(r, &sk_generator, k); /* out of memory once: fall back to the window method */
+    if (gen_comb == NULL) {
+        sk_mul(r, &sk_generator, k); /* out of memory at first use: the window method */
         return;
     }
-    sk_comb_mul(r, &gen_comb, k);
+    sk_comb_mul(r, gen_comb, k);
 }
 
 void sk_mul2_gen_var(sk_jac *r, const mp1024 *a, const sk_affine *q, const mp1024 *b)

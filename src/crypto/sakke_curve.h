@@ -60,13 +60,15 @@ int sk_point_decode_on_curve(sk_affine *r, const uint8_t in[257]);
 uint64_t sk_in_subgroup(const sk_affine *a);
 
 /*
- * A fixed-base comb table for one point A of order q (the generator, or a
- * sender's I = [b]P + Z): 2^teeth affine multiples, so [k]A costs about
- * 1024/teeth doublings and additions. sk_comb_new returns NULL when out of
- * memory; sk_comb_free wipes and frees (NULL is fine).
+ * A fixed-base comb for one point A of order q (the generator, a KMS key Z,
+ * or a receiver's I = [b]P + Z): `tables` tables of 2^teeth affine
+ * multiples (tables << teeth points of 256 octets), so [k]A costs about
+ * 1024/(tables*teeth) doublings and 1024/teeth mixed additions.
+ * sk_comb_new returns NULL when out of memory (or teeth > 10); sk_comb_free
+ * wipes and frees (NULL is fine).
  */
 struct sk_comb;
-struct sk_comb *sk_comb_new(const sk_affine *a);
+struct sk_comb *sk_comb_new(const sk_affine *a, unsigned tables, unsigned teeth);
 /* [k]A for a secret scalar k < 2^1024, constant time (k is reduced mod q first). */
 void sk_comb_mul(sk_jac *r, const struct sk_comb *c, const mp1024 *k);
 void sk_comb_free(struct sk_comb *c);

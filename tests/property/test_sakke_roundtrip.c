@@ -132,7 +132,8 @@ static void group_law(void)
     /* on another base point, with a per-point comb */
     sk_affine q;
     sk_to_affine(&q, &jb);
-    struct sk_comb *cq = sk_comb_new(&q);
+    struct sk_comb *cq =
+        sk_comb_new(&q, 1 + (unsigned)test_rand_below(3), 1 + (unsigned)test_rand_below(8));
     CHECK(cq != NULL);
     if (cq != NULL) {
         sk_comb_mul(&t, cq, &a);
