@@ -23,6 +23,8 @@
 #include "crypto/pairing.h"
 #include "crypto/sakke_curve.h"
 
+_Static_assert(sizeof(fp2) == 2 * sizeof(mp1024), "fp2 is two consecutive mp1024");
+
 #define FP (&mont_sakke_p)
 #define FQ (&mont_sakke_q)
 
@@ -152,16 +154,6 @@ static void gpow_init(void)
     }
 }
 
-static void fp2_select(fp2 *r, const fp2 *table, size_t n, size_t idx)
-{
-    memset(r, 0, sizeof *r);
-    for (size_t i = 0; i < n; i++) {
-        uint64_t m = ct_is_zero_u64((uint64_t)(i ^ idx));
-        mp_cmov(&r->a, &table[i].a, m);
-        mp_cmov(&r->b, &table[i].b, m);
-    }
-}
-
 static unsigned bit_at(const mp1024 *k, size_t i)
 {
     if (i >= MONT_LIMBS * 64)
@@ -180,7 +172,7 @@ static void g_pow(mp1024 *out, const mp1024 *r)
         size_t idx = 0;
         for (unsigned j = 0; j < GPOW_TEETH; j++)
             idx |= (size_t)bit_at(r, i + j * GPOW_SPACING) << j;
-        fp2_select(&t, gpow_table, GPOW_ENTRIES, idx);
+        sk_select_pair(&t, gpow_table, GPOW_ENTRIES, idx);
         fp2_mul(&acc, &acc, &t, FP);
     }
     /* PF_p form x2/x1; x1 != 0 since acc's class has odd order q, never that of i (order 2). */
@@ -305,8 +297,8 @@ mcsec_err mcsec_sakke_rsk_check(const uint8_t z[MCSEC_SAKKE_SCALAR_BYTES], const
  * Entries are reference counted: a caller keeps its entry while a newer Z
  * replaces it in the cache.
  */
-#define KEY_TABLES 4 /* 256 KiB: 32 doublings and 128 additions per [r]Z */
-#define KEY_TEETH  8
+#define KEY_TABLES 8 /* 128 KiB: 22 doublings and 176 additions per [r]Z */
+#define KEY_TEETH  6
 #define OBJ_TABLES 2 /* 64 KiB per sender/receiver: 74 doublings, 148 additions */
 #define OBJ_TEETH  7
 

@@ -732,13 +732,18 @@ void sk_mul(sk_jac *r, const sk_affine *a, const mp1024 *k)
  * < q, and V = +-T (mod q) forces V = T = 0, the infinity cases that the
  * addition handles by selection.
  */
+/* An affine table entry; entry 0 of each table stands for infinity (its coordinates are zero). */
+typedef struct comb_pt {
+    mp1024 x, y;
+} comb_pt;
+
 struct sk_comb {
     unsigned tables, teeth, spacing;
-    sk_affine pts[]; /* tables << teeth entries; entry 0 of each table is infinity */
+    comb_pt pts[]; /* tables << teeth entries */
 };
 
 /* Batch conversion to affine (Montgomery's trick): one inversion for n points, none infinity. */
-static void batch_to_affine(sk_affine *out, const sk_jac *in, size_t n, mp1024 *scratch)
+static void batch_to_affine(comb_pt *out, const sk_jac *in, size_t n, mp1024 *scratch)
 {
     mp1024 inv, t, zi2;
     scratch[0] = in[0].z;
@@ -756,7 +761,6 @@ static void batch_to_affine(sk_affine *out, const sk_jac *in, size_t n, mp1024 *
         fmul(&out[i].x, &in[i].x, &zi2);
         fmul(&zi2, &zi2, &t);
         fmul(&out[i].y, &in[i].y, &zi2);
-        out[i].inf = 0;
     }
 }
 
@@ -788,10 +792,8 @@ static int comb_build(struct sk_comb *c, const sk_affine *a)
         tb[0] = tb[1];
     }
     batch_to_affine(c->pts, j, n, scratch);
-    for (unsigned b = 0; b < c->tables; b++) {
+    for (unsigned b = 0; b < c->tables; b++)
         memset(&c->pts[b * per], 0, sizeof c->pts[0]);
-        c->pts[b * per].inf = UINT64_MAX;
-    }
     mcsec_wipe(j, sizeof(sk_jac) * n);
     mcsec_wipe(scratch, sizeof(mp1024) * n);
     free(j);
@@ -803,28 +805,50 @@ static int comb_build(struct sk_comb *c, const sk_affine *a)
  * otherwise). */
 typedef uint64_t u64x2 __attribute__((vector_size(16)));
 #define COORD_VECS (2 * sizeof(mp1024) / sizeof(u64x2))
-_Static_assert(offsetof(sk_affine, y) == sizeof(mp1024), "x and y are contiguous");
+_Static_assert(sizeof(comb_pt) == COORD_VECS * sizeof(u64x2), "no padding in comb_pt");
 
-static void affine_select(sk_affine *r, const sk_affine *table, size_t n, size_t idx)
+void sk_select_pair(void *out, const void *table, size_t n, size_t idx)
 {
-    u64x2 acc[COORD_VECS];
-    uint64_t inf = 0;
-    memset(acc, 0, sizeof acc);
-    for (size_t i = 0; i < n; i++) {
-        uint64_t m = ct_is_zero_u64((uint64_t)(i ^ idx));
-        u64x2 mv = {m, m};
-        const unsigned char *e = (const unsigned char *)&table[i];
-        for (size_t w = 0; w < COORD_VECS; w++) {
-            u64x2 v;
-            memcpy(&v, e + w * sizeof v, sizeof v);
-            acc[w] |= v & mv;
+    comb_pt *r = out;
+    const comb_pt *tbl = table;
+    u64x2 masks[256];
+    /* n <= 1024 entries per table; scan in chunks of 256 with the accumulator in registers */
+    memset(r, 0, sizeof *r);
+    for (size_t base = 0; base < n; base += 256) {
+        size_t cnt = n - base < 256 ? n - base : 256;
+        for (size_t i = 0; i < cnt; i++) {
+            uint64_t m = ct_is_zero_u64((uint64_t)((base + i) ^ idx));
+            masks[i] = (u64x2){m, m};
         }
-        inf |= table[i].inf & m;
+        /* eight vectors (one coordinate, two cache lines) at a time, accumulators in registers */
+        for (size_t w0 = 0; w0 < COORD_VECS; w0 += 8) {
+            u64x2 acc[8] = {{0, 0}, {0, 0}, {0, 0}, {0, 0}, {0, 0}, {0, 0}, {0, 0}, {0, 0}};
+            const unsigned char *col = (const unsigned char *)&tbl[base] + w0 * sizeof(u64x2);
+            for (size_t i = 0; i < cnt; i++) {
+                u64x2 v[8];
+                memcpy(v, col + i * sizeof(comb_pt), sizeof v);
+                for (size_t w = 0; w < 8; w++)
+                    acc[w] |= v[w] & masks[i];
+            }
+            for (size_t w = 0; w < 8; w++) {
+                u64x2 old;
+                memcpy(&old, (unsigned char *)r + (w0 + w) * sizeof old, sizeof old);
+                old |= acc[w];
+                memcpy((unsigned char *)r + (w0 + w) * sizeof old, &old, sizeof old);
+            }
+        }
     }
-    memcpy(&r->x, acc, sizeof r->x);
-    memcpy(&r->y, (const unsigned char *)acc + sizeof r->x, sizeof r->y);
-    r->inf = inf;
-    mcsec_wipe(acc, sizeof acc);
+    mcsec_wipe(masks, sizeof(u64x2) * (n < 256 ? n : 256));
+}
+
+static void comb_select(sk_affine *r, const comb_pt *table, size_t n, size_t idx)
+{
+    mp1024 xy[2];
+    sk_select_pair(xy, table, n, idx);
+    r->x = xy[0];
+    r->y = xy[1];
+    r->inf = ct_is_zero_u64((uint64_t)idx);
+    mcsec_wipe(xy, sizeof xy);
 }
 
 void sk_comb_mul(sk_jac *r, const struct sk_comb *c, const mp1024 *k)
@@ -842,7 +866,7 @@ void sk_comb_mul(sk_jac *r, const struct sk_comb *c, const mp1024 *k)
             size_t idx = 0;
             for (unsigned j = 0; j < c->teeth; j++)
                 idx |= (size_t)scalar_bit(&kr, (long)(i + (b * c->teeth + j) * c->spacing)) << j;
-            affine_select(&t, c->pts + b * per, per, idx);
+            comb_select(&t, c->pts + b * per, per, idx);
             jac_add_affine_core(&acc, &acc, &t, &same);
         }
     }
@@ -858,7 +882,7 @@ struct sk_comb *sk_comb_new(const sk_affine *a, unsigned tables, unsigned teeth)
         return NULL;
     unsigned bits = MONT_LIMBS * 64, width = tables * teeth;
     size_t n = (size_t)tables << teeth;
-    struct sk_comb *c = malloc(sizeof *c + n * sizeof(sk_affine));
+    struct sk_comb *c = malloc(sizeof *c + n * sizeof(comb_pt));
     if (c == NULL)
         return NULL;
     c->tables = tables;
@@ -875,13 +899,13 @@ void sk_comb_free(struct sk_comb *c)
 {
     if (c == NULL)
         return;
-    mcsec_wipe(c, sizeof *c + ((size_t)c->tables << c->teeth) * sizeof(sk_affine));
+    mcsec_wipe(c, sizeof *c + ((size_t)c->tables << c->teeth) * sizeof(comb_pt));
     free(c);
 }
 
-/* The generator's comb: 4 tables of 8 teeth (256 KiB), 32 doublings and 128 additions. */
-#define GEN_TABLES 4
-#define GEN_TEETH  8
+/* The generator's comb: 8 tables of 6 teeth (128 KiB), 22 doublings and 176 additions. */
+#define GEN_TABLES 8
+#define GEN_TEETH  6
 
 static struct sk_comb *gen_comb;
 static pthread_once_t gen_comb_once = PTHREAD_ONCE_INIT;

@@ -80,6 +80,12 @@ void sk_comb_free(struct sk_comb *c);
  */
 void sk_modinv(mp1024 *r, const mp1024 *a, const struct mont *ctx);
 
+/*
+ * out = entry idx of a table of n entries of two consecutive mp1024 (an
+ * affine point, an fp2), reading every entry (constant-time lookup).
+ */
+void sk_select_pair(void *out, const void *table, size_t n, size_t idx);
+
 /* k mod q for any k < 2^1024. */
 void sk_scalar_reduce(mp1024 *r, const mp1024 *k);
 
