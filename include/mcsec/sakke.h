@@ -92,6 +92,9 @@ MCSEC_API MCSEC_MUST_CHECK mcsec_err mcsec_sakke_encap(uint8_t sed[MCSEC_SAKKE_S
  * Decapsulation (RFC 6508 §6.2.2): w = <R, K_b>, SSV = H XOR
  * HashToIntegerRange(w, 2^128); rejects unless [r]([b]P + Z) == R.
  * Returns: MCSEC_OK, MCSEC_ERR_DECAP, decoding errors for sed/rsk/Z.
+ * The RSK is checked for encoding and curve membership only; a component of
+ * order 4 would not change the result. Validate an RSK once on receipt with
+ * mcsec_sakke_rsk_validate (mcsec_sakke_receiver_new does).
  * Out: ssv, zeroed on failure. Constant time in rsk and ssv.
  */
 MCSEC_API MCSEC_MUST_CHECK mcsec_err mcsec_sakke_decap(uint8_t ssv[MCSEC_SAKKE_SSV_BYTES],

@@ -615,7 +615,13 @@ mcsec_err mcsec_sakke_decap(uint8_t ssv[MCSEC_SAKKE_SSV_BYTES],
     int err = key_get(&ref, Z);
     if (err != MCSEC_OK)
         return (mcsec_err)err;
-    err = sk_point_decode(&k, rsk);
+    /*
+     * The RSK gets no subgroup test here (it costs three exponentiations):
+     * K = K_q + T with T of order dividing 4 gives <R, K> = <R, K_q> for R of
+     * order q, because T = [q]T' lies in qE, so decapsulation is unchanged;
+     * rsk_validate and receiver_new do test it.
+     */
+    err = sk_point_decode_on_curve(&k, rsk);
     if (err == MCSEC_OK)
         err = sk_point_decode_on_curve(&rp, sed);
     if (err == MCSEC_OK) {
