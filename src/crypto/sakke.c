@@ -23,8 +23,6 @@
 #include "crypto/pairing.h"
 #include "crypto/sakke_curve.h"
 
-_Static_assert(sizeof(fp2) == 2 * sizeof(mp1024), "fp2 is two consecutive mp1024");
-
 #define FP (&mont_sakke_p)
 #define FQ (&mont_sakke_q)
 
@@ -127,30 +125,67 @@ static void affine_out(uint8_t out[MCSEC_SAKKE_POINT_BYTES], const sk_jac *j)
 /* ---- g^r: comb over the fixed base 1 + g*i
  * ---------------------------------------- */
 
+/*
+ * Multi-table comb over the powers of 1 + g i, as in sk_comb_mul. Only the
+ * class in F_p^2* / F_p* matters (PF_p), so every entry is stored scaled to
+ * real part 1, i.e. as its PF_p value c for 1 + c i: half the table, and a
+ * product with an entry costs 2 multiplications instead of 3.
+ */
+#define GPOW_TABLES  8
 #define GPOW_TEETH   6
-#define GPOW_SPACING ((MONT_LIMBS * 64 + GPOW_TEETH - 1) / GPOW_TEETH)
-#define GPOW_ENTRIES (1u << GPOW_TEETH)
+#define GPOW_PER     (1u << GPOW_TEETH)
+#define GPOW_SPACING ((MONT_LIMBS * 64 + GPOW_TABLES * GPOW_TEETH - 1) / (GPOW_TABLES * GPOW_TEETH))
 
-static fp2 gpow_table[GPOW_ENTRIES];
+static mp1024 gpow_table[GPOW_TABLES * GPOW_PER]; /* 64 KiB */
 static pthread_once_t gpow_once = PTHREAD_ONCE_INIT;
 
-/* Entry idx = product over set bits j of idx of (1 + g i)^(2^(j *
- * GPOW_SPACING)). */
+/* x = x * (1 + c i) = (a - b c) + (b + a c) i. */
+static void fp2_mul_1ci(fp2 *x, const mp1024 *c)
+{
+    mp1024 bc, ac;
+    mont_mul(&bc, &x->b, c, FP);
+    mont_mul(&ac, &x->a, c, FP);
+    mont_sub(&x->a, &x->a, &bc, FP);
+    mont_add(&x->b, &x->b, &ac, FP);
+}
+
+/*
+ * Entry idx of table t is the PF_p value of the product over set bits j of
+ * idx of (1 + g i)^(2^((t * GPOW_TEETH + j) * GPOW_SPACING)); one batched
+ * inversion per table.
+ */
 static void gpow_init(void)
 {
-    fp2 base;
+    fp2 full[GPOW_PER], base;
+    mp1024 pre[GPOW_PER], inv, t;
     base.a = FP->one;
     base.b = sk_g;
-    fp2_set_one(&gpow_table[0], FP);
-    for (unsigned t = 0; t < GPOW_TEETH; t++) {
-        gpow_table[1u << t] = base;
-        for (unsigned s = 0; s < GPOW_SPACING; s++)
-            fp2_sqr(&base, &base, FP);
-    }
-    for (unsigned idx = 1; idx < GPOW_ENTRIES; idx++) {
-        unsigned low = idx & (idx - 1);
-        if (low != 0)
-            fp2_mul(&gpow_table[idx], &gpow_table[low], &gpow_table[idx & ~low], FP);
+    for (unsigned tb = 0; tb < GPOW_TABLES; tb++) {
+        fp2_set_one(&full[0], FP);
+        for (unsigned j = 0; j < GPOW_TEETH; j++) {
+            full[1u << j] = base;
+            for (unsigned s = 0; s < GPOW_SPACING; s++)
+                fp2_sqr(&base, &base, FP);
+        }
+        for (unsigned idx = 1; idx < GPOW_PER; idx++) {
+            unsigned low = idx & (idx - 1);
+            if (low != 0)
+                fp2_mul(&full[idx], &full[low], &full[idx & ~low], FP);
+        }
+        /* c = b / a for every entry (a != 0: odd order, see g_pow) */
+        pre[0] = full[0].a;
+        for (unsigned k = 1; k < GPOW_PER; k++)
+            mont_mul(&pre[k], &pre[k - 1], &full[k].a, FP);
+        sk_modinv(&inv, &pre[GPOW_PER - 1], FP);
+        for (unsigned k = GPOW_PER; k-- > 0;) {
+            if (k > 0) {
+                mont_mul(&t, &inv, &pre[k - 1], FP);
+                mont_mul(&inv, &inv, &full[k].a, FP);
+            } else {
+                t = inv;
+            }
+            mont_mul(&gpow_table[tb * GPOW_PER + k], &full[k].b, &t, FP);
+        }
     }
 }
 
@@ -164,22 +199,25 @@ static unsigned bit_at(const mp1024 *k, size_t i)
 /* g^r in the PF_p representation (Montgomery form) for a secret r < q. */
 static void g_pow(mp1024 *out, const mp1024 *r)
 {
-    fp2 acc, t;
+    fp2 acc;
+    mp1024 c;
     pthread_once(&gpow_once, gpow_init);
     fp2_set_one(&acc, FP);
     for (size_t i = GPOW_SPACING; i-- > 0;) {
         fp2_sqr(&acc, &acc, FP);
-        size_t idx = 0;
-        for (unsigned j = 0; j < GPOW_TEETH; j++)
-            idx |= (size_t)bit_at(r, i + j * GPOW_SPACING) << j;
-        sk_select_pair(&t, gpow_table, GPOW_ENTRIES, idx);
-        fp2_mul(&acc, &acc, &t, FP);
+        for (unsigned tb = 0; tb < GPOW_TABLES; tb++) {
+            size_t idx = 0;
+            for (unsigned j = 0; j < GPOW_TEETH; j++)
+                idx |= (size_t)bit_at(r, i + (tb * GPOW_TEETH + j) * GPOW_SPACING) << j;
+            mp_select(&c, gpow_table + tb * GPOW_PER, GPOW_PER, idx);
+            fp2_mul_1ci(&acc, &c);
+        }
     }
     /* PF_p form x2/x1; x1 != 0 since acc's class has odd order q, never that of i (order 2). */
-    sk_modinv(&t.a, &acc.a, FP);
-    mont_mul(out, &acc.b, &t.a, FP);
+    sk_modinv(&c, &acc.a, FP);
+    mont_mul(out, &acc.b, &c, FP);
     MCSEC_WIPE(acc);
-    MCSEC_WIPE(t);
+    MCSEC_WIPE(c);
 }
 
 /* ---- key generation and issuance
