@@ -9,6 +9,7 @@
  */
 #include <gmp.h>
 #include <openssl/sha.h>
+#include <pthread.h>
 #include <string.h>
 
 #include "check.h"
@@ -276,6 +277,63 @@ static void inversion(void)
     }
 }
 
+/*
+ * The library caches the last KMS key Z (with a comb from its second use).
+ * Two threads encapsulate under two different keys at once, so entries are
+ * replaced while in use; every SED must equal the sender object's.
+ */
+struct key_case {
+    uint8_t zpub[PT], id[16], ssv[16], sed[MCSEC_SAKKE_SED_BYTES];
+    unsigned bad;
+};
+
+static void *encap_loop(void *arg)
+{
+    struct key_case *c = arg;
+    uint8_t sed[MCSEC_SAKKE_SED_BYTES];
+    for (unsigned i = 0; i < 6; i++) {
+        if (mcsec_sakke_encap(sed, c->zpub, c->id, sizeof c->id, c->ssv) != MCSEC_OK ||
+            memcmp(sed, c->sed, sizeof sed) != 0)
+            c->bad++;
+    }
+    return NULL;
+}
+
+static void key_cache(void)
+{
+    struct key_case cases[2];
+    for (size_t n = 0; n < 2; n++) {
+        uint8_t z[128];
+        mp1024 zs;
+        rand_scalar(&zs);
+        zs.w[0] |= 1;
+        mp_to_bytes(z, &zs);
+        CHECK_OK(mcsec_sakke_pubkey(cases[n].zpub, z));
+        test_rand_bytes(cases[n].id, sizeof cases[n].id);
+        test_rand_bytes(cases[n].ssv, sizeof cases[n].ssv);
+        cases[n].bad = 0;
+        mcsec_sakke_sender *s = NULL;
+        CHECK_OK(mcsec_sakke_sender_new(&s, cases[n].zpub, cases[n].id, sizeof cases[n].id));
+        if (s != NULL) {
+            CHECK_OK(mcsec_sakke_sender_encap(s, cases[n].sed, cases[n].ssv));
+            mcsec_sakke_sender_free(s);
+        }
+    }
+    /* alternating keys in one thread: every call is a cache miss */
+    for (unsigned i = 0; i < 4; i++) {
+        uint8_t sed[MCSEC_SAKKE_SED_BYTES];
+        struct key_case *c = &cases[i % 2];
+        CHECK_OK(mcsec_sakke_encap(sed, c->zpub, c->id, sizeof c->id, c->ssv));
+        CHECK_MEM(sed, c->sed, sizeof sed);
+    }
+    pthread_t th[2];
+    for (size_t n = 0; n < 2; n++)
+        CHECK(pthread_create(&th[n], NULL, encap_loop, &cases[n]) == 0);
+    for (size_t n = 0; n < 2; n++)
+        CHECK(pthread_join(th[n], NULL) == 0);
+    CHECK(cases[0].bad == 0 && cases[1].bad == 0);
+}
+
 int main(void)
 {
     inversion();
@@ -289,5 +347,6 @@ int main(void)
         subgroup_test();
     for (unsigned i = 0; i < test_iterations(50); i++)
         hash_to_range_gmp();
+    key_cache();
     return check_done();
 }
