@@ -806,11 +806,40 @@ static int comb_build(struct sk_comb *c, const sk_affine *a)
 typedef uint64_t u64x2 __attribute__((vector_size(16)));
 #define COORD_VECS (2 * sizeof(mp1024) / sizeof(u64x2))
 _Static_assert(sizeof(comb_pt) == COORD_VECS * sizeof(u64x2), "no padding in comb_pt");
+_Static_assert(sizeof(comb_pt) == 256, "a comb entry is 256 octets");
+
+#if defined(__x86_64__) && defined(__GNUC__)
+#define HAVE_SELECT_AVX2 1
+typedef uint64_t u64x4 __attribute__((vector_size(32)));
+
+/* One pass over each 256-octet entry with eight 32-octet accumulators. */
+__attribute__((target("avx2"))) static void select_avx2(comb_pt *r, const comb_pt *tbl, size_t n,
+                                                        size_t idx)
+{
+    u64x4 acc[8];
+    memset(acc, 0, sizeof acc);
+    for (size_t i = 0; i < n; i++) {
+        uint64_t m = ct_is_zero_u64((uint64_t)(i ^ idx));
+        u64x4 mv = {m, m, m, m}, v[8];
+        memcpy(v, &tbl[i], sizeof v);
+        for (size_t w = 0; w < 8; w++)
+            acc[w] |= v[w] & mv;
+    }
+    memcpy(r, acc, sizeof *r);
+    mcsec_wipe(acc, sizeof acc);
+}
+#endif
 
 void sk_select_pair(void *out, const void *table, size_t n, size_t idx)
 {
     comb_pt *r = out;
     const comb_pt *tbl = table;
+#ifdef HAVE_SELECT_AVX2
+    if (__builtin_cpu_supports("avx2")) {
+        select_avx2(r, tbl, n, idx);
+        return;
+    }
+#endif
     u64x2 masks[256];
     /* n <= 1024 entries per table; scan in chunks of 256 with the accumulator in registers */
     memset(r, 0, sizeof *r);
