@@ -18,6 +18,11 @@
  * addition 7M+4S). Scalar multiplications reduce the scalar mod q first;
  * with k < q the additions inside them can never see equal inputs (argued
  * at each loop), so the cheap formulas are exact there.
+ *
+ * [k]A for a variable A: signed 5-bit windows (1022 doublings, 205
+ * additions). [k]A for a fixed A: multi-table combs (sk_comb_*), for P with
+ * 8 tables of 6 teeth: 22 doublings and 176 mixed additions, ~1300M+815S.
+ * Inversions: Bernstein-Yang divsteps (sk_modinv), constant time.
  */
 #include "crypto/sakke_curve.h"
 
@@ -110,7 +115,7 @@ static void p_shifted(mp1024 *e, int c, unsigned s)
     }
 }
 
-/* ---- constant-time modular inversion (Bernstein-Yang divsteps) -------------------- */
+/* ---- constant-time modular inversion (Bernstein-Yang divsteps) ---- */
 
 /*
  * Fermat inversion costs about 1100 multiplications; this costs the
@@ -515,8 +520,7 @@ uint64_t sk_jac_eq(const sk_jac *a, const sk_jac *b)
     return (eq & ~a_inf & ~b_inf) | (a_inf & b_inf);
 }
 
-/* ---- encoding and validation
- * ------------------------------------------------- */
+/* ---- encoding and validation ---- */
 
 void sk_point_encode(uint8_t out[257], const sk_affine *a)
 {
@@ -619,8 +623,7 @@ int sk_point_decode_on_curve(sk_affine *r, const uint8_t in[257])
     return decode_common(r, in, 0);
 }
 
-/* ---- scalars
- * ------------------------------------------------------------------ */
+/* ---- scalars ---- */
 
 void sk_scalar_reduce(mp1024 *r, const mp1024 *k)
 {
@@ -635,8 +638,7 @@ static unsigned scalar_bit(const mp1024 *k, long i)
     return (unsigned)((k->w[(size_t)i / 64] >> ((size_t)i % 64)) & 1);
 }
 
-/* ---- variable base: signed fixed window
- * ---------------------------------------- */
+/* ---- variable base: signed fixed window ---- */
 
 #define WIN       5
 #define WIN_TABLE ((1u << (WIN - 1)) + 1)         /* [0]A .. [16]A */
@@ -718,7 +720,7 @@ void sk_mul(sk_jac *r, const sk_affine *a, const mp1024 *k)
     mcsec_wipe(&neg, sizeof neg);
 }
 
-/* ---- fixed base: comb ----------------------------------------------------------- */
+/* ---- fixed base: comb ---- */
 
 /*
  * Multi-table comb: `tables` tables of 2^teeth affine points; tooth j of
