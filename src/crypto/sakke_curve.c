@@ -68,7 +68,7 @@ static const mp1024 sqrt_minus_12 = {{
 }};
 /* clang-format on */
 
-/* ---- field shorthands ------------------------------------------------------
+/* ---- field shorthands ---- */
  */
 
 static void fmul(mp1024 *r, const mp1024 *a, const mp1024 *b)
@@ -332,7 +332,7 @@ void sk_modinv(mp1024 *r, const mp1024 *a, const struct mont *ctx)
     mcsec_wipe(&y, sizeof y);
 }
 
-/* ---- points -----------------------------------------------------------------
+/* ---- points ---- */
  */
 
 static void jac_set_inf(sk_jac *r)
