@@ -69,7 +69,6 @@ static const mp1024 sqrt_minus_12 = {{
 /* clang-format on */
 
 /* ---- field shorthands ---- */
- */
 
 static void fmul(mp1024 *r, const mp1024 *a, const mp1024 *b)
 {
@@ -333,7 +332,6 @@ void sk_modinv(mp1024 *r, const mp1024 *a, const struct mont *ctx)
 }
 
 /* ---- points ---- */
- */
 
 static void jac_set_inf(sk_jac *r)
 {
