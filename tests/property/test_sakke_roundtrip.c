@@ -142,6 +142,11 @@ static void group_law(void)
         CHECK(sk_jac_eq(&t, &jw) == UINT64_MAX);
         sk_comb_free(cq);
     }
+    /* [a]P + [b]Q by the two-scalar function */
+    sk_mul2_gen_var(&jw, &a, &q, &b);
+    sk_mul(&t, &q, &b);
+    sk_jac_add(&t, &ja, &t);
+    CHECK(sk_jac_eq(&t, &jw) == UINT64_MAX);
     /* dbl vs add of a point to itself, add of -A is infinity */
     sk_jac_dbl(&t, &ja);
     sk_jac_add(&jw, &ja, &ja);
