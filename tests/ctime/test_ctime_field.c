@@ -18,25 +18,6 @@
 
 #define LEAK_EXIT 42 /* --error-exitcode in tests/CMakeLists.txt */
 
-/* Whether the real CPU has BMI2 and ADX (CPUID under valgrind hides ADX). */
-static int cpu_lists_adx(void)
-{
-    FILE *fp = fopen("/proc/cpuinfo", "r");
-    if (fp == NULL)
-        return 0;
-    char line[4096];
-    int adx = 0, bmi2 = 0;
-    while (fgets(line, sizeof line, fp) != NULL) {
-        if (strncmp(line, "flags", 5) != 0)
-            continue;
-        adx = strstr(line, " adx") != NULL;
-        bmi2 = strstr(line, " bmi2") != NULL;
-        break;
-    }
-    fclose(fp);
-    return adx && bmi2;
-}
-
 static void random_element(mp1024 *x, const struct mont *f)
 {
     uint8_t buf[MONT_BYTES];
@@ -174,7 +155,7 @@ int main(void)
 
     /* every multiplier this build and CPU can run: portable C, mulx/adx */
     int impls[2] = {MONT_IMPL_PORTABLE, MONT_IMPL_ADX};
-    int n_impls = cpu_lists_adx() && mont_set_impl(MONT_IMPL_ADX) == 0 ? 2 : 1;
+    int n_impls = test_cpu_has_adx() && mont_set_impl(MONT_IMPL_ADX) == 0 ? 2 : 1;
     for (int k = 0; k < n_impls; k++) {
         CHECK(mont_set_impl(impls[k]) == 0 && mont_get_impl() == impls[k]);
         printf("# multiplier: %s\n", impls[k] == MONT_IMPL_ADX ? "mulx/adx" : "portable C");

@@ -122,3 +122,21 @@ unsigned test_iterations(unsigned n)
     unsigned long k = (unsigned long)n * pct / 100;
     return k == 0 ? 1 : (unsigned)k;
 }
+
+int test_cpu_has_adx(void)
+{
+    FILE *fp = fopen("/proc/cpuinfo", "r");
+    if (fp == NULL)
+        return 0;
+    char line[4096];
+    int adx = 0, bmi2 = 0;
+    while (fgets(line, sizeof line, fp) != NULL) {
+        if (strncmp(line, "flags", 5) != 0)
+            continue;
+        adx = strstr(line, " adx") != NULL;
+        bmi2 = strstr(line, " bmi2") != NULL;
+        break;
+    }
+    fclose(fp);
+    return adx && bmi2;
+}

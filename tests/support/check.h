@@ -58,6 +58,9 @@ uint64_t test_rand_below(uint64_t bound);
 /* Iteration counts scale down under valgrind/sanitizers via MCSEC_TEST_SCALE (percent). */
 unsigned test_iterations(unsigned n);
 
+/* Whether the real CPU lists BMI2 and ADX (/proc/cpuinfo; CPUID under valgrind hides ADX). */
+int test_cpu_has_adx(void);
+
 /* Lowercase hex of n octets into a caller buffer of 2n+1. */
 void test_hex(char *out, const uint8_t *in, size_t n);
 
