@@ -39,7 +39,7 @@ bench: build
 	$(BUILD)/bin/mcsec-bench
 
 run: build
-	@echo "mcsec $$(cat VERSION 2>/dev/null || echo dev): built into $(BUILD)/"
+	@echo "$$($(BUILD)/bin/mcsec --version): built into $(BUILD)/"
 	@echo "  $(BUILD)/bin/mcsec        command-line tool (run it for the subcommands)"
 	@echo "  $(BUILD)/lib/libmcsec.so  the library (headers in include/mcsec/)"
 	@echo "  $(BUILD)/bin/mcsec-bench  benchmark against Debian's libwolfssl (make bench)"
