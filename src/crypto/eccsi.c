@@ -685,6 +685,27 @@ mcsec_err mcsec_eccsi_sign_with_j(uint8_t sig[MCSEC_ECCSI_SIG_BYTES],
     return err;
 }
 
+/* Signs with fresh random j until one is usable (RFC 6507 §5.2.1 retries on r = 0 etc.). */
+static mcsec_err sign_fresh_j(uint8_t sig[MCSEC_ECCSI_SIG_BYTES], const uint8_t hs[32],
+                              const p256_scalar *ssk, const uint8_t pvt[MCSEC_ECCSI_PVT_BYTES],
+                              const uint8_t *msg, size_t msg_len, struct bn_frame *f)
+{
+    uint8_t jb[SCALAR];
+    p256_scalar j;
+    mcsec_err err = MCSEC_ERR_RANDOM;
+    for (int draw = 0; draw < MAX_DRAWS; draw++) {
+        err = random_scalar(&j, jb);
+        if (err == MCSEC_OK)
+            err = sign_core(sig, hs, ssk, pvt, msg, msg_len, &j, f);
+        if (err != MCSEC_ERR_RETRY)
+            break;
+        err = MCSEC_ERR_RANDOM;
+    }
+    MCSEC_WIPE(j);
+    MCSEC_WIPE(jb);
+    return err;
+}
+
 mcsec_err mcsec_eccsi_sign(uint8_t sig[MCSEC_ECCSI_SIG_BYTES],
                            const uint8_t kpak[MCSEC_ECCSI_KPAK_BYTES], const uint8_t *id,
                            size_t id_len, const uint8_t ssk[MCSEC_ECCSI_SSK_BYTES],
@@ -694,25 +715,17 @@ mcsec_err mcsec_eccsi_sign(uint8_t sig[MCSEC_ECCSI_SIG_BYTES],
     assert(sig != NULL && kpak != NULL && ssk != NULL && pvt != NULL);
     assert((id != NULL || id_len == 0) && (msg != NULL || msg_len == 0));
     struct bn_frame f;
-    uint8_t hs[32], jb[SCALAR];
-    p256_scalar s, j;
+    uint8_t hs[32];
+    p256_scalar s;
     mcsec_err err = frame_open(&f);
     if (err == MCSEC_OK)
         err = as_key_error(validate_core(hs, &s, kpak, id, id_len, ssk, pvt, &f));
-    for (int draw = 0; err == MCSEC_OK; draw++) {
-        err = random_scalar(&j, jb);
-        if (err == MCSEC_OK)
-            err = sign_core(sig, hs, &s, pvt, msg, msg_len, &j, &f);
-        if (err != MCSEC_ERR_RETRY)
-            break;
-        err = draw + 1 < MAX_DRAWS ? MCSEC_OK : MCSEC_ERR_RANDOM;
-    }
+    if (err == MCSEC_OK)
+        err = sign_fresh_j(sig, hs, &s, pvt, msg, msg_len, &f);
     if (err != MCSEC_OK)
         mcsec_wipe(sig, MCSEC_ECCSI_SIG_BYTES);
     frame_close(&f);
     MCSEC_WIPE(s);
-    MCSEC_WIPE(j);
-    MCSEC_WIPE(jb);
     return err;
 }
 
@@ -777,22 +790,12 @@ mcsec_err mcsec_eccsi_signer_sign(const mcsec_eccsi_signer *signer,
 {
     assert(signer != NULL && sig != NULL && (msg != NULL || msg_len == 0));
     struct bn_frame f;
-    uint8_t jb[SCALAR];
-    p256_scalar j;
     mcsec_err err = frame_open(&f);
-    for (int draw = 0; err == MCSEC_OK; draw++) {
-        err = random_scalar(&j, jb);
-        if (err == MCSEC_OK)
-            err = sign_core(sig, signer->hs, &signer->ssk, signer->pvt, msg, msg_len, &j, &f);
-        if (err != MCSEC_ERR_RETRY)
-            break;
-        err = draw + 1 < MAX_DRAWS ? MCSEC_OK : MCSEC_ERR_RANDOM;
-    }
+    if (err == MCSEC_OK)
+        err = sign_fresh_j(sig, signer->hs, &signer->ssk, signer->pvt, msg, msg_len, &f);
     if (err != MCSEC_OK)
         mcsec_wipe(sig, MCSEC_ECCSI_SIG_BYTES);
     frame_close(&f);
-    MCSEC_WIPE(j);
-    MCSEC_WIPE(jb);
     return err;
 }
 

@@ -562,6 +562,21 @@ mcsec_err mcsec_sakke_encap(uint8_t sed[MCSEC_SAKKE_SED_BYTES],
     return MCSEC_OK;
 }
 
+/* I = [b]P + Z for an identifier, with Z validated (and cached) on the way. */
+static int identity_point(sk_affine *i, const uint8_t Z[MCSEC_SAKKE_PUB_BYTES], const uint8_t *id,
+                          size_t id_len)
+{
+    struct key_ref ref;
+    if (!id_ok(id, id_len))
+        return MCSEC_ERR_LENGTH;
+    int err = key_get(&ref, Z);
+    if (err != MCSEC_OK)
+        return err;
+    point_i(i, &ref.k->pt, id, id_len);
+    key_put(&ref);
+    return MCSEC_OK;
+}
+
 struct mcsec_sakke_sender {
     struct sk_comb *comb; /* of I = [b]P + Z */
     size_t id_len;
@@ -571,16 +586,11 @@ struct mcsec_sakke_sender {
 mcsec_err mcsec_sakke_sender_new(mcsec_sakke_sender **out, const uint8_t Z[MCSEC_SAKKE_PUB_BYTES],
                                  const uint8_t *id, size_t id_len)
 {
-    struct key_ref ref;
     sk_affine i;
     *out = NULL;
-    if (!id_ok(id, id_len))
-        return MCSEC_ERR_LENGTH;
-    int err = key_get(&ref, Z);
+    int err = identity_point(&i, Z, id, id_len);
     if (err != MCSEC_OK)
         return (mcsec_err)err;
-    point_i(&i, &ref.k->pt, id, id_len);
-    key_put(&ref);
     mcsec_sakke_sender *s = calloc(1, sizeof *s);
     if (s == NULL)
         return MCSEC_ERR_NOMEM;
@@ -699,17 +709,12 @@ mcsec_err mcsec_sakke_receiver_new(mcsec_sakke_receiver **out,
                                    const uint8_t Z[MCSEC_SAKKE_PUB_BYTES], const uint8_t *id,
                                    size_t id_len, const uint8_t rsk[MCSEC_SAKKE_RSK_BYTES])
 {
-    struct key_ref ref;
     sk_affine k, i;
     mp1024 w;
     *out = NULL;
-    if (!id_ok(id, id_len))
-        return MCSEC_ERR_LENGTH;
-    int err = key_get(&ref, Z);
+    int err = identity_point(&i, Z, id, id_len);
     if (err != MCSEC_OK)
         return (mcsec_err)err;
-    point_i(&i, &ref.k->pt, id, id_len);
-    key_put(&ref);
     err = sk_point_decode(&k, rsk);
     if (err != MCSEC_OK) {
         MCSEC_WIPE(k);
