@@ -3,7 +3,9 @@
 # Installs the Debian packages mcsec builds and tests with, only those missing.
 set -eu
 
-packages="build-essential cmake pkg-config libssl-dev libgmp-dev libwolfssl-dev valgrind python3"
+packages="build-essential cmake pkg-config libssl-dev libgmp-dev libwolfssl-dev valgrind python3
+ libxml2-dev libxmlsec1-dev libsqlite3-dev sqlite3 libmicrohttpd-dev libcjose-dev libjansson-dev
+ libcurl4-openssl-dev nginx-light openssl curl tshark wrk clang libclang-rt-14-dev"
 
 missing=""
 for p in $packages; do

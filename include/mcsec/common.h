@@ -46,6 +46,19 @@ typedef enum mcsec_err {
     MCSEC_ERR_OVERFLOW = -13,     /* an integer input is out of its allowed range */
     MCSEC_ERR_IO = -14,           /* a file or stream could not be read or written */
     MCSEC_ERR_ARGUMENT = -15,     /* a value outside what the function accepts */
+    MCSEC_ERR_UNSUPPORTED = -16,  /* a well-formed value this implementation does not handle */
+    MCSEC_ERR_NOT_RECIPIENT = -17,/* a MIKEY message addressed to someone else */
+    MCSEC_ERR_PERIOD = -18,       /* time outside the key periods we hold keys for */
+    MCSEC_ERR_PURPOSE = -19,      /* key purpose tag or key type does not match */
+    MCSEC_ERR_AUTH_TAG = -20,     /* AEAD tag or MAC does not verify */
+    MCSEC_ERR_NOT_FOUND = -21,    /* no such user, certificate or record */
+    MCSEC_ERR_FORBIDDEN = -22,    /* the caller may not do this */
+    MCSEC_ERR_UNAUTHORIZED = -23, /* missing, malformed or unacceptable access token */
+    MCSEC_ERR_REVOKED = -24,      /* the user or key is revoked or suspended */
+    MCSEC_ERR_STORE = -25,        /* the persistent store failed */
+    MCSEC_ERR_AUDIT = -26,        /* the audit record could not be written, or the chain is broken */
+    MCSEC_ERR_CONFIG = -27,       /* configuration is invalid or unsafe */
+    MCSEC_ERR_BUSY = -28,         /* overloaded; try again later */
 } mcsec_err;
 
 /* Returns a short constant English message for an error code; never NULL. */

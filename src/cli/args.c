@@ -146,6 +146,7 @@ static int load_one(struct cli_value *v, const char *command, const struct cli_o
         v->text = text;
         v->len = len;
         return CLI_EXIT_OK;
+    case CLI_OPT_FLAG: return CLI_EXIT_OK;
     }
     return CLI_EXIT_USAGE;
 }

@@ -32,20 +32,35 @@ struct cli_value {
     const char *text;
 };
 
-/* A JSON object under construction; it may hold secrets, so it is wiped. */
+/* A JSON document under construction; it may hold secrets, so it is wiped when printed. */
+#define CLI_JSON_MAX_DEPTH 8
+#define CLI_JSON_MAX_BYTES (4u << 20)
 struct cli_json {
-    char buf[4096];
+    char *buf; /* grows on demand up to CLI_JSON_MAX_BYTES */
     size_t len;
+    size_t cap;
     bool overflow;
-    bool first;
+    unsigned depth;
+    bool first[CLI_JSON_MAX_DEPTH + 1]; /* no member written yet at this depth */
 };
 
+/* Starts the top-level object. Every writer takes key NULL inside an array. */
 void cli_json_begin(struct cli_json *j);
 void cli_json_hex(struct cli_json *j, const char *key, const uint8_t *bytes, size_t n);
 void cli_json_u64(struct cli_json *j, const char *key, uint64_t v);
+void cli_json_i64(struct cli_json *j, const char *key, int64_t v);
 void cli_json_bool(struct cli_json *j, const char *key, bool v);
-/* Closes the object and prints it with a newline; returns false on failure. */
+/* A string of n octets, escaped; bytes that are not printable ASCII become \u00XX. */
+void cli_json_string(struct cli_json *j, const char *key, const char *s, size_t n);
+void cli_json_cstring(struct cli_json *j, const char *key, const char *s);
+void cli_json_object_begin(struct cli_json *j, const char *key);
+void cli_json_object_end(struct cli_json *j);
+void cli_json_array_begin(struct cli_json *j, const char *key);
+void cli_json_array_end(struct cli_json *j);
+/* Closes the object and prints it with a newline; returns false on failure. Wipes and frees. */
 bool cli_json_print(struct cli_json *j);
+/* Wipes and frees without printing. */
+void cli_json_discard(struct cli_json *j);
 
 struct cli_run {
     const char *command; /* e.g. "sakke rsk", for error messages */

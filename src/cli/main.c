@@ -14,7 +14,7 @@
 #endif
 
 /* Most options any subcommand has. */
-#define CLI_MAX_OPTS 8
+#define CLI_MAX_OPTS 24
 
 static const struct cli_command *const modules[] = {
     cli_uid_commands,
@@ -38,6 +38,7 @@ static const char *metavar(const struct cli_opt *o)
     case CLI_OPT_U64: return "N";
     case CLI_OPT_TIME: return "TIME";
     case CLI_OPT_TEXT: return "TEXT";
+    case CLI_OPT_FLAG: return "";
     }
     return "VALUE";
 }
@@ -48,7 +49,8 @@ static void print_command_usage(FILE *f, const struct cli_command *c)
     for (size_t i = 0; i < c->n_opts; i++) {
         const struct cli_opt *o = &c->opts[i];
         bool req = (o->flags & CLI_OPT_REQUIRED) != 0;
-        fprintf(f, " %s--%s %s%s", req ? "" : "[", o->name, metavar(o), req ? "" : "]");
+        fprintf(f, " %s--%s%s%s%s", req ? "" : "[", o->name, o->kind == CLI_OPT_FLAG ? "" : " ",
+                metavar(o), req ? "" : "]");
     }
     fprintf(f, "\n  %s\n", c->summary);
     for (size_t i = 0; i < c->n_opts; i++) {
@@ -69,7 +71,7 @@ static void print_group_usage(FILE *f, const char *group)
     for (size_t m = 0; m < N_MODULES; m++)
         for (const struct cli_command *c = modules[m]; c->group != NULL; c++)
             if (strcmp(c->group, group) == 0 && c->name != NULL)
-                fprintf(f, "  %-10s %s\n", c->name, c->summary);
+                fprintf(f, "  %-14s %s\n", c->name, c->summary);
 }
 
 static void print_usage(FILE *f)
@@ -83,7 +85,7 @@ static void print_usage(FILE *f)
           f);
     for (size_t m = 0; m < N_MODULES; m++)
         for (const struct cli_command *c = modules[m]; c->group != NULL; c++)
-            fprintf(f, "  %-16s %s\n", label_of(c), c->summary);
+            fprintf(f, "  %-20s %s\n", label_of(c), c->summary);
     fputs("'mcsec <command> --help' describes a command's options; --version the version.\n", f);
 }
 
@@ -98,9 +100,28 @@ static const struct cli_command *find_command(const char *group, const char *nam
     return NULL;
 }
 
+/*
+ * A command name may be two words ("user add"): tries argv[0] argv[1] first,
+ * then argv[0]. *used gets the number of words consumed.
+ */
+static const struct cli_command *find_subcommand(const char *group, int argc, char **argv,
+                                                 int *used)
+{
+    char two[64];
+    if (argc >= 2 && snprintf(two, sizeof two, "%s %s", argv[0], argv[1]) < (int)sizeof two) {
+        const struct cli_command *c = find_command(group, two);
+        if (c != NULL && c->name != NULL) {
+            *used = 2;
+            return c;
+        }
+    }
+    *used = 1;
+    return find_command(group, argv[0]);
+}
+
 static int run_command(const struct cli_command *cmd, int argc, char **argv)
 {
-    char label[64], msg[160];
+    char label[80], msg[160];
     const char *texts[CLI_MAX_OPTS];
     struct cli_value values[CLI_MAX_OPTS];
     snprintf(label, sizeof label, "%s", label_of(cmd));
@@ -127,7 +148,7 @@ static int run_command(const struct cli_command *cmd, int argc, char **argv)
             cli_error(label, "cannot write the output");
             status = CLI_EXIT_INTERNAL;
         }
-        MCSEC_WIPE(out);
+        cli_json_discard(&out); /* already freed when printed */
     }
     cli_values_free(values, cmd->n_opts);
     return status;
@@ -148,7 +169,8 @@ static int run_group(const char *group, int argc, char **argv)
         print_group_usage(argc == 0 ? stderr : stdout, group);
         return argc == 0 ? CLI_EXIT_USAGE : CLI_EXIT_OK;
     }
-    const struct cli_command *cmd = find_command(group, argv[0]);
+    int used = 0;
+    const struct cli_command *cmd = find_subcommand(group, argc, argv, &used);
     if (cmd == NULL) {
         char label[64];
         snprintf(label, sizeof label, "%s", group);
@@ -156,7 +178,7 @@ static int run_group(const char *group, int argc, char **argv)
         print_group_usage(stderr, group);
         return CLI_EXIT_USAGE;
     }
-    return run_command(cmd, argc - 1, argv + 1);
+    return run_command(cmd, argc - used, argv + used);
 }
 
 int main(int argc, char **argv)

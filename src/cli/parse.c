@@ -265,7 +265,13 @@ enum cli_args_result cli_parse_args(const char **values, const struct cli_opt *o
             snprintf(msg, msg_cap, "--%s given more than once", o->name);
             return CLI_ARGS_ERROR;
         }
-        if (eq != NULL) {
+        if (o->kind == CLI_OPT_FLAG) {
+            if (eq != NULL) {
+                snprintf(msg, msg_cap, "--%s takes no value", o->name);
+                return CLI_ARGS_ERROR;
+            }
+            values[idx] = "";
+        } else if (eq != NULL) {
             values[idx] = eq + 1;
         } else if (a + 1 < argc) {
             values[idx] = argv[++a];

@@ -57,6 +57,7 @@ enum cli_opt_kind {
     CLI_OPT_U64,  /* decimal integer */
     CLI_OPT_TIME, /* RFC 3339 date-time */
     CLI_OPT_TEXT, /* text of min..max octets */
+    CLI_OPT_FLAG, /* no value: present or not */
 };
 
 #define CLI_OPT_REQUIRED 0x1u /* must be given */

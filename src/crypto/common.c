@@ -23,6 +23,19 @@ const char *mcsec_strerror(mcsec_err err)
     case MCSEC_ERR_OVERFLOW: return "integer out of range";
     case MCSEC_ERR_IO: return "input/output error";
     case MCSEC_ERR_ARGUMENT: return "invalid argument";
+    case MCSEC_ERR_UNSUPPORTED: return "not supported";
+    case MCSEC_ERR_NOT_RECIPIENT: return "message is addressed to another receiver";
+    case MCSEC_ERR_PERIOD: return "time is outside the usable key periods";
+    case MCSEC_ERR_PURPOSE: return "key purpose does not match";
+    case MCSEC_ERR_AUTH_TAG: return "authentication tag does not verify";
+    case MCSEC_ERR_NOT_FOUND: return "not found";
+    case MCSEC_ERR_FORBIDDEN: return "not allowed";
+    case MCSEC_ERR_UNAUTHORIZED: return "access token missing or not acceptable";
+    case MCSEC_ERR_REVOKED: return "revoked or suspended";
+    case MCSEC_ERR_STORE: return "store failure";
+    case MCSEC_ERR_AUDIT: return "audit log failure";
+    case MCSEC_ERR_CONFIG: return "invalid or unsafe configuration";
+    case MCSEC_ERR_BUSY: return "busy, try again later";
     }
     return "unknown error";
 }
