@@ -37,6 +37,8 @@ check: test test-asan
 
 bench: build
 	$(BUILD)/bin/mcsec-bench
+	@if [ -x $(BUILD)/bin/mcsec-bench-kms ]; then $(BUILD)/bin/mcsec-bench-kms; fi
+	@if [ -f bench/kms_load.sh ]; then sh bench/kms_load.sh $(BUILD); fi
 
 run: build
 	@echo "$$($(BUILD)/bin/mcsec --version): built into $(BUILD)/"

@@ -96,5 +96,9 @@ void cli_values_free(struct cli_value *v, size_t n);
 extern const struct cli_command cli_uid_commands[];
 extern const struct cli_command cli_sakke_commands[];
 extern const struct cli_command cli_eccsi_commands[];
+extern const struct cli_command cli_mikey_inspect_commands[];
+extern const struct cli_command cli_mikey_commands[];
+extern const struct cli_command cli_kms_commands[];
+extern const struct cli_command cli_kms_token_commands[];
 
 #endif

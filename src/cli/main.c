@@ -20,6 +20,10 @@ static const struct cli_command *const modules[] = {
     cli_uid_commands,
     cli_sakke_commands,
     cli_eccsi_commands,
+    cli_mikey_inspect_commands,
+    cli_mikey_commands,
+    cli_kms_commands,
+    cli_kms_token_commands,
 };
 #define N_MODULES (sizeof modules / sizeof modules[0])
 
