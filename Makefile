@@ -6,7 +6,7 @@ ASAN_BUILD ?= build/asan
 JOBS       ?= $(shell nproc)
 CMAKE_ARGS ?=
 
-.PHONY: all deps configure build check test test-asan bench run clean format
+.PHONY: all deps configure build check test test-asan bench fuzz run clean format
 
 all: build
 
@@ -39,6 +39,10 @@ bench: build
 	$(BUILD)/bin/mcsec-bench
 	@if [ -x $(BUILD)/bin/mcsec-bench-kms ]; then $(BUILD)/bin/mcsec-bench-kms; fi
 	@if [ -f bench/kms_load.sh ]; then sh bench/kms_load.sh $(BUILD); fi
+
+# Long libFuzzer runs of every parser (clang); FUZZ_SECONDS per target (default 120).
+fuzz: deps
+	./scripts/fuzz.sh
 
 run: build
 	@echo "$$($(BUILD)/bin/mcsec --version): built into $(BUILD)/"
