@@ -1,0 +1,215 @@
+# SPDX-License-Identifier: Apache-2.0
+# Test environment for the KMS behind nginx: a sourced library (not a test).
+#
+#   . tests/integration/kms_env.sh
+#   kms_env_init             temp dir $KMS_TMP (removed, processes killed on exit)
+#   kms_make_certs           test CA + server cert (SAN 127.0.0.1, localhost)
+#   kms_start_kmsd [ARGS]    mcsec-kmsd --demo on 127.0.0.1:0, data dir $KMS_DATA;
+#                            sets KMSD_PID, KMSD_PORT
+#   kms_start_nginx          deploy/nginx/kms.conf.in on a free port; sets
+#                            NGINX_PID, KMS_HTTPS_PORT, KMS_BASE (https://127.0.0.1:PORT)
+#   kms_token USER [ARGS]    prints a demo access token for USER
+#   kms_post PATH TOKEN [BODYFILE]
+#                            POST through nginx; status in $KMS_STATUS, body in
+#                            $KMS_TMP/body, headers in $KMS_TMP/headers
+#   kms_xpath FILE EXPR      xmllint --xpath (use local-name() predicates)
+#
+# Inputs: MCSEC_BIN (build/bin), KMS_NGINX_REQ_RATE / _BURST / _CONN / _WORKERS
+# (limits of the nginx instance), KMS_KMSD_ARGS (extra daemon arguments).
+# Everything listens on 127.0.0.1 only. POSIX sh.
+
+# The source tree: callers outside tests/<label>/ (bench/) set KMS_ROOT before sourcing.
+: "${KMS_ROOT:=$(cd "$(dirname "$0")/../.." && pwd)}"
+MCSEC_BIN=${MCSEC_BIN:-$KMS_ROOT/build/bin}
+KMS_MCSEC="$MCSEC_BIN/mcsec"
+KMS_KMSD="$MCSEC_BIN/mcsec-kmsd"
+KMS_WOLFCHECK="$MCSEC_BIN/../tests/mcsec-wolfcheck"
+KMS_NGINX=${KMS_NGINX:-/usr/sbin/nginx}
+KMS_ROOT_PATH=/keymanagement/identity/v1
+KMSD_PID=
+NGINX_PID=
+KMS_TMP=
+
+kms_log() { echo "kms_env: $*" >&2; }
+kms_die() {
+    echo "kms_env: FATAL: $*" >&2
+    exit 1
+}
+
+# Stops a process we started: TERM, up to 5 s grace, then KILL.
+kms_stop_pid() {
+    kms_sp_pid=$1
+    [ -n "$kms_sp_pid" ] || return 0
+    kill -TERM "$kms_sp_pid" 2>/dev/null || return 0
+    kms_sp_i=0
+    while kill -0 "$kms_sp_pid" 2>/dev/null && [ "$kms_sp_i" -lt 50 ]; do
+        sleep 0.1
+        kms_sp_i=$((kms_sp_i + 1))
+    done
+    kill -KILL "$kms_sp_pid" 2>/dev/null || true
+    wait "$kms_sp_pid" 2>/dev/null || true
+}
+
+kms_env_cleanup() {
+    kms_stop_pid "$NGINX_PID"
+    NGINX_PID=
+    kms_stop_pid "$KMSD_PID"
+    KMSD_PID=
+    if [ -n "$KMS_TMP" ] && [ -d "$KMS_TMP" ]; then
+        if [ -n "${KMS_KEEP_TMP:-}" ]; then
+            kms_log "kept $KMS_TMP"
+        else
+            rm -rf "$KMS_TMP"
+        fi
+    fi
+}
+
+kms_env_init() {
+    for kms_tool in "$KMS_MCSEC" "$KMS_KMSD"; do
+        [ -x "$kms_tool" ] || kms_die "$kms_tool not built"
+    done
+    for kms_tool in "$KMS_NGINX" openssl curl xmllint python3; do
+        command -v "$kms_tool" >/dev/null 2>&1 || kms_die "$kms_tool not installed"
+    done
+    KMS_TMP=$(mktemp -d "${TMPDIR:-/tmp}/mcsec-kms.XXXXXX") || kms_die "mktemp failed"
+    trap kms_env_cleanup EXIT
+    trap 'kms_env_cleanup; trap - EXIT; exit 130' INT TERM
+    KMS_DATA="$KMS_TMP/data"
+    mkdir -p "$KMS_DATA" "$KMS_TMP/nginx/logs" "$KMS_TMP/nginx/tmp"
+    chmod 700 "$KMS_DATA"
+}
+
+# A free TCP port on 127.0.0.1 (bound and released; a race is possible but unlikely).
+kms_free_port() {
+    python3 -c 'import socket
+s = socket.socket()
+s.bind(("127.0.0.1", 0))
+print(s.getsockname()[1])
+s.close()'
+}
+
+# Test CA and a server certificate for 127.0.0.1 / localhost, made now with openssl.
+kms_make_certs() {
+    kms_pki="$KMS_TMP/pki"
+    mkdir -p "$kms_pki"
+    openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 \
+        -subj "/CN=mcsec test CA" -keyout "$kms_pki/ca.key" -out "$kms_pki/ca.pem" \
+        -addext "basicConstraints=critical,CA:TRUE" -addext "keyUsage=critical,keyCertSign" \
+        2>"$kms_pki/log" || kms_die "CA: $(cat "$kms_pki/log")"
+    openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -subj "/CN=127.0.0.1" \
+        -keyout "$kms_pki/server.key" -out "$kms_pki/server.csr" 2>"$kms_pki/log" ||
+        kms_die "CSR: $(cat "$kms_pki/log")"
+    printf '%s\n' "subjectAltName=IP:127.0.0.1,DNS:localhost" \
+        "extendedKeyUsage=serverAuth" "basicConstraints=CA:FALSE" >"$kms_pki/ext"
+    openssl x509 -req -in "$kms_pki/server.csr" -CA "$kms_pki/ca.pem" -CAkey "$kms_pki/ca.key" \
+        -CAcreateserial -days 2 -extfile "$kms_pki/ext" -out "$kms_pki/server.pem" \
+        2>"$kms_pki/log" || kms_die "server cert: $(cat "$kms_pki/log")"
+    KMS_CA="$kms_pki/ca.pem"
+    KMS_CERT="$kms_pki/server.pem"
+    KMS_KEY="$kms_pki/server.key"
+}
+
+# Starts mcsec-kmsd in demo mode on an ephemeral loopback port and waits for
+# its "listening on http://127.0.0.1:PORT" line (10 s at most).
+kms_start_kmsd() {
+    KMSD_LOG="$KMS_TMP/kmsd.log"
+    : >"$KMSD_LOG"
+    # shellcheck disable=SC2086 # KMS_KMSD_ARGS is a word list on purpose
+    "$KMS_KMSD" --demo --listen 127.0.0.1:0 --data-dir "$KMS_DATA" ${KMS_KMSD_ARGS:-} "$@" \
+        >>"$KMSD_LOG" 2>&1 &
+    KMSD_PID=$!
+    kms_sk_i=0
+    KMSD_PORT=
+    while [ "$kms_sk_i" -lt 100 ]; do
+        KMSD_PORT=$(sed -n 's|.*listening on http://127\.0\.0\.1:\([0-9][0-9]*\).*|\1|p' \
+            "$KMSD_LOG" | tail -n 1)
+        [ -n "$KMSD_PORT" ] && break
+        kill -0 "$KMSD_PID" 2>/dev/null || kms_die "mcsec-kmsd exited: $(cat "$KMSD_LOG")"
+        sleep 0.1
+        kms_sk_i=$((kms_sk_i + 1))
+    done
+    [ -n "$KMSD_PORT" ] || kms_die "mcsec-kmsd did not report its port: $(cat "$KMSD_LOG")"
+}
+
+# nginx from deploy/nginx/kms.conf.in, prefix $KMS_TMP/nginx, until /healthz answers 200.
+kms_start_nginx() {
+    [ -n "${KMSD_PORT:-}" ] || kms_die "start mcsec-kmsd first"
+    [ -n "${KMS_CERT:-}" ] || kms_make_certs
+    KMS_HTTPS_PORT=$(kms_free_port)
+    kms_prefix="$KMS_TMP/nginx"
+    sed -e "s|@HTTPS_PORT@|$KMS_HTTPS_PORT|g" \
+        -e "s|@UPSTREAM@|127.0.0.1:$KMSD_PORT|g" \
+        -e "s|@CERT@|$KMS_CERT|g" -e "s|@KEY@|$KMS_KEY|g" \
+        -e "s|@WORKERS@|${KMS_NGINX_WORKERS:-1}|g" \
+        -e "s|@REQ_RATE@|${KMS_NGINX_REQ_RATE:-1000r/s}|g" \
+        -e "s|@REQ_BURST@|${KMS_NGINX_REQ_BURST:-1000}|g" \
+        -e "s|@CONN_LIMIT@|${KMS_NGINX_CONN:-64}|g" \
+        "$KMS_ROOT/deploy/nginx/kms.conf.in" >"$kms_prefix/nginx.conf"
+    if grep -v "^ *#" "$kms_prefix/nginx.conf" | grep -q "@[A-Z_]*@"; then
+        kms_die "unfilled placeholder in nginx.conf: $(grep -o '@[A-Z_]*@' "$kms_prefix/nginx.conf")"
+    fi
+    "$KMS_NGINX" -p "$kms_prefix/" -c "$kms_prefix/nginx.conf" -e "$kms_prefix/logs/startup.log" \
+        -t >"$kms_prefix/logs/check.log" 2>&1 || kms_die "nginx -t: $(cat "$kms_prefix/logs/check.log")"
+    "$KMS_NGINX" -p "$kms_prefix/" -c "$kms_prefix/nginx.conf" -e "$kms_prefix/logs/startup.log" \
+        >>"$kms_prefix/logs/stdout.log" 2>&1 &
+    NGINX_PID=$!
+    KMS_BASE="https://127.0.0.1:$KMS_HTTPS_PORT"
+    kms_wait_healthy 10 || kms_die "nginx/kmsd not healthy: $(cat "$kms_prefix/logs/error.log" \
+        "$kms_prefix/logs/startup.log" 2>/dev/null)"
+}
+
+# kms_wait_healthy SECONDS: polls GET /healthz through nginx until it answers 200.
+kms_wait_healthy() {
+    kms_wh_n=$(($1 * 10))
+    while [ "$kms_wh_n" -gt 0 ]; do
+        kms_wh_code=$(curl -s -o /dev/null -w '%{http_code}' --max-time 1 --cacert "$KMS_CA" \
+            "$KMS_BASE/healthz" 2>/dev/null) || kms_wh_code=000
+        [ "$kms_wh_code" = 200 ] && return 0
+        if [ -n "$NGINX_PID" ] && ! kill -0 "$NGINX_PID" 2>/dev/null; then
+            return 1
+        fi
+        sleep 0.1
+        kms_wh_n=$((kms_wh_n - 1))
+    done
+    return 1
+}
+
+# kms_token USER [ARGS...]: a demo token (mcsec kms token) for USER.
+kms_token() {
+    kms_tk_user=$1
+    shift
+    "$KMS_MCSEC" kms token --data-dir "$KMS_DATA" --user "$kms_tk_user" "$@" >"$KMS_TMP/token.json" \
+        2>"$KMS_TMP/token.err" || kms_die "mcsec kms token: $(cat "$KMS_TMP/token.err")"
+    python3 -c 'import json, sys; print(json.load(open(sys.argv[1]))["token"])' "$KMS_TMP/token.json"
+}
+
+# kms_post PATH TOKEN [BODYFILE]: POST through nginx (TLS, verified against the test CA).
+# TOKEN "" sends no Authorization header. Sets KMS_STATUS.
+kms_post() {
+    kms_p_path=$1
+    kms_p_token=$2
+    kms_p_body=${3:-/dev/null}
+    set -- -s -o "$KMS_TMP/body" -D "$KMS_TMP/headers" -w '%{http_code}' --max-time 10 \
+        --cacert "$KMS_CA" -H 'Content-Type: application/xml' -H 'Accept: application/xml' \
+        --data-binary "@$kms_p_body"
+    if [ -n "$kms_p_token" ]; then
+        set -- "$@" -H "Authorization: Bearer $kms_p_token"
+    fi
+    KMS_STATUS=$(curl "$@" "$KMS_BASE$kms_p_path") || KMS_STATUS=000
+}
+
+# kms_header NAME: a header of the last kms_post response (case-insensitive name).
+kms_header() {
+    tr -d '\r' <"$KMS_TMP/headers" | awk -v n="$1" 'BEGIN { n = tolower(n) ":" }
+        tolower($1) == n { sub(/^[^:]*:[ \t]*/, ""); v = $0 } END { print v }'
+}
+
+# kms_xpath FILE EXPR: the string value of an XPath expression.
+kms_xpath() {
+    xmllint --xpath "$2" "$1" 2>/dev/null
+}
+
+# Percent-encoding of a URI path segment (RFC 3986 unreserved kept).
+kms_urlencode() {
+    python3 -c 'import sys, urllib.parse; print(urllib.parse.quote(sys.argv[1], safe=""))' "$1"
+}
