@@ -213,3 +213,27 @@ kms_xpath() {
 kms_urlencode() {
     python3 -c 'import sys, urllib.parse; print(urllib.parse.quote(sys.argv[1], safe=""))' "$1"
 }
+
+# kms_user_add URI [ROLE]: registers a user in the domain (admin CLI on the data dir).
+kms_user_add() {
+    "$KMS_MCSEC" kms user add --data-dir "$KMS_DATA" --user "$1" --role "${2:-ue}" \
+        >"$KMS_TMP/useradd.out" 2>&1 || kms_die "mcsec kms user add $1: $(cat "$KMS_TMP/useradd.out")"
+}
+
+# kms_ntp_now: NTP seconds (since 1900-01-01 UTC) of now.
+kms_ntp_now() {
+    echo $(($(date -u +%s) + 2208988800))
+}
+
+# kms_period_no PERIOD OFFSET [NTP]: the key period number (TS 33.180 F.2.1 P5).
+kms_period_no() {
+    kms_pn_ntp=${3:-$(kms_ntp_now)}
+    echo $(((kms_pn_ntp - $2) / $1))
+}
+
+# kms_next_period_ntp_hex PERIOD OFFSET: the 64-bit NTP time (16 hex digits,
+# fraction 0) of the start of the next key period, for keyprov/<uri>/<time>.
+kms_next_period_ntp_hex() {
+    kms_np_no=$(kms_period_no "$1" "$2")
+    printf '%08X00000000\n' $(((kms_np_no + 1) * $1 + $2))
+}
