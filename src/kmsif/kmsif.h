@@ -159,6 +159,10 @@ struct kmsif_parsed_response {
     bool has_new_trk;
     struct kmsif_named_key new_ink;
     bool has_new_ink;
+    /* Added by the kmsif implementation: which open-format variants were seen
+     * when was_wrapped (section 1.7 of the notes; both are auto-detected). */
+    enum kmsif_wrap_variant wrap_seen;
+    enum kmsif_cipher_encoding cipher_seen;
 };
 
 /* Process-wide setup of libxml2 and xmlsec1; call once before threads start. */
@@ -209,5 +213,12 @@ MCSEC_MUST_CHECK mcsec_err kmsif_parse_request(struct kmsif_request *out, const 
 
 /* xsd:dateTime of a Unix time, UTC with 'Z' (out holds at least 21 chars). */
 void kmsif_format_time(char out[32], int64_t unix_seconds);
+
+/*
+ * Parses an xsd:dateTime (fraction ignored; 'Z', '+hh:mm', '-hh:mm' or no
+ * zone, which is read as UTC) into Unix seconds. Returns MCSEC_OK or
+ * MCSEC_ERR_ENCODING (*out zeroed).
+ */
+MCSEC_MUST_CHECK mcsec_err kmsif_parse_time(int64_t *out, const char *text, size_t len);
 
 #endif
