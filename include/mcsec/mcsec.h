@@ -5,6 +5,8 @@
 
 #include "mcsec/common.h"
 #include "mcsec/eccsi.h"
+#include "mcsec/kdf.h"
+#include "mcsec/mikey_sakke.h"
 #include "mcsec/sakke.h"
 #include "mcsec/uid.h"
 
