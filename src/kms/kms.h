@@ -29,11 +29,16 @@ struct kms;
 #define KMS_DEMO_KMS_URI "kms.demo.mcsec.example"
 
 struct kms_options {
-    const char *data_dir; /* holds kms.db and, by default, the KEK file */
-    const char *kek_path; /* NULL: <data_dir>/kek; must be mode 0600 or stricter */
-    bool demo;            /* create the demo domain when the store has none */
+    const char *data_dir;    /* holds kms.db and, by default, the KEK file */
+    const char *kek_path;    /* NULL: <data_dir>/kek; must be mode 0600 or stricter */
+    bool demo;               /* create the demo domain when the store has none */
     uint32_t future_periods; /* how many periods ahead a key set may be requested (default 1) */
     uint32_t past_periods;   /* how many periods back (default 1) */
+    /* Added by the KMS service (appended; zero means the default): */
+    size_t cache_entries; /* bound of the issued-key-set cache (default 16384; rounded to 8) */
+    unsigned store_conns; /* pooled store connections (default 8) */
+    bool require_mlock;   /* refuse to start when the secrets cannot be mlock'ed */
+    bool no_cache;        /* disable the key-set cache (benchmarks, tests) */
 };
 
 /* Opens (and with opt->demo creates) the domain in data_dir. Refuses
@@ -47,8 +52,8 @@ bool kms_is_demo(const struct kms *k);
 /* Parameters of a new domain (mcsec kms init, or the demo defaults). */
 struct kms_domain_params {
     const char *kms_uri;
-    const char *cert_uri; /* NULL: "cert<N>.<kms_uri>" */
-    const char *issuer;   /* NULL: kms_uri */
+    const char *cert_uri;     /* NULL: "cert<N>.<kms_uri>" */
+    const char *issuer;       /* NULL: kms_uri */
     uint64_t user_key_period; /* seconds, default 2592000 */
     uint64_t user_key_offset; /* seconds, < period */
     bool demo;
@@ -135,7 +140,33 @@ struct kms_status {
     uint64_t key_sets_issued;
     uint64_t audit_records;
     bool demo;
+    /* Added by the KMS service (appended): */
+    bool memory_locked; /* the master secrets and the cache are mlock'ed */
+    uint64_t period_no; /* the current key period */
+    uint64_t user_key_period;
+    uint64_t user_key_offset;
+    uint64_t cache_hits;   /* since kms_open */
+    uint64_t cache_misses; /* since kms_open */
 };
 MCSEC_MUST_CHECK mcsec_err kms_status(struct kms *k, struct kms_status *out);
+
+/* ---- added by the KMS service ------------------------------------------ */
+/*
+ * Issues into the cache the key sets of every active user for period_no
+ * (which must be inside the window), so that requests at the period boundary
+ * are cache hits. One audit record for the batch. *issued gets the count.
+ */
+MCSEC_MUST_CHECK mcsec_err kms_preissue(struct kms *k, const struct kms_caller *actor,
+                                        uint64_t period_no, size_t *issued);
+/* Our own certificate of a given generation (1 = the first); MCSEC_ERR_NOT_FOUND. */
+MCSEC_MUST_CHECK mcsec_err kms_certificate_by_generation(struct kms *k,
+                                                         struct kmsif_certificate *out,
+                                                         uint64_t generation);
+/* The key period number of a Unix time under this domain's period and offset. */
+MCSEC_MUST_CHECK mcsec_err kms_period_of(struct kms *k, uint64_t *period_no, int64_t unix_time);
+/* Role and state names as the CLI and logs print them ("ue", "gms", "mcx-server", "iwf"). */
+const char *kms_role_name(enum kms_role role);
+MCSEC_MUST_CHECK mcsec_err kms_role_parse(enum kms_role *out, const char *name);
+const char *kms_state_name(enum kms_user_state state);
 
 #endif
