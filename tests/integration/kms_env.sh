@@ -77,6 +77,9 @@ kms_env_init() {
     KMS_DATA="$KMS_TMP/data"
     mkdir -p "$KMS_DATA" "$KMS_TMP/nginx/logs" "$KMS_TMP/nginx/tmp"
     chmod 700 "$KMS_DATA"
+    # nginx started as root runs its workers as nobody: they may pass through
+    # (not list) the temp dir to their temp paths; the data dir stays 0700.
+    chmod 711 "$KMS_TMP" "$KMS_TMP/nginx"
 }
 
 # A free TCP port on 127.0.0.1 (bound and released; a race is possible but unlikely).
@@ -109,13 +112,16 @@ kms_make_certs() {
     KMS_KEY="$kms_pki/server.key"
 }
 
-# Starts mcsec-kmsd in demo mode on an ephemeral loopback port and waits for
-# its "listening on http://127.0.0.1:PORT" line (10 s at most).
+# Starts mcsec-kmsd in demo mode on an ephemeral loopback port (or on
+# KMSD_LISTEN_PORT, to restart it behind a running nginx) and waits for its
+# "listening on http://127.0.0.1:PORT" line (10 s at most).
 kms_start_kmsd() {
     KMSD_LOG="$KMS_TMP/kmsd.log"
+    [ -f "$KMSD_LOG" ] && cat "$KMSD_LOG" >>"$KMS_TMP/kmsd.old.log"
     : >"$KMSD_LOG"
     # shellcheck disable=SC2086 # KMS_KMSD_ARGS is a word list on purpose
-    "$KMS_KMSD" --demo --listen 127.0.0.1:0 --data-dir "$KMS_DATA" ${KMS_KMSD_ARGS:-} "$@" \
+    "$KMS_KMSD" --demo --listen "127.0.0.1:${KMSD_LISTEN_PORT:-0}" --data-dir "$KMS_DATA" \
+        ${KMS_KMSD_ARGS:-} "$@" \
         >>"$KMSD_LOG" 2>&1 &
     KMSD_PID=$!
     kms_sk_i=0
@@ -236,4 +242,131 @@ kms_period_no() {
 kms_next_period_ntp_hex() {
     kms_np_no=$(kms_period_no "$1" "$2")
     printf '%08X00000000\n' $(((kms_np_no + 1) * $1 + $2))
+}
+
+# kms_jwt_forge TOKEN KEY HEADER_PATCH PAYLOAD_PATCH: a token like TOKEN with
+# members of its JOSE header and claims replaced (JSON objects merged in; a
+# null value deletes the member) and signed again. KEY: a private P-256 JWK
+# file (ES256), "fresh" (a new key nobody trusts) or "none" (empty signature,
+# for alg:none). For negative tests only. Needs openssl and python3's stdlib.
+kms_jwt_forge() {
+    python3 - "$@" <<'PYEOF'
+import base64, json, subprocess, sys, tempfile, os
+
+def b64u(b):
+    return base64.urlsafe_b64encode(b).rstrip(b"=").decode()
+
+def unb64u(s):
+    return base64.urlsafe_b64decode(s + "=" * (-len(s) % 4))
+
+def der_len(n):
+    return bytes([n]) if n < 128 else bytes([0x81, n])
+
+def jwk_pem(jwk):
+    d, x, y = (unb64u(jwk[k]) for k in ("d", "x", "y"))
+    oid = bytes.fromhex("06082a8648ce3d030107")  # prime256v1
+    body = (b"\x02\x01\x01" + b"\x04\x20" + d + b"\xa0" + der_len(len(oid)) + oid +
+            b"\xa1\x44\x03\x42\x00\x04" + x + y)
+    der = b"\x30" + der_len(len(body)) + body
+    b64 = base64.encodebytes(der).decode()
+    return "-----BEGIN EC PRIVATE KEY-----\n" + b64 + "-----END EC PRIVATE KEY-----\n"
+
+def der_sig_raw(sig):
+    # SEQUENCE { INTEGER r, INTEGER s } -> r || s, 32 octets each
+    i = 2 if sig[1] < 0x80 else 3
+    out = b""
+    for _ in range(2):
+        assert sig[i] == 0x02
+        n = sig[i + 1]
+        v = sig[i + 2:i + 2 + n]
+        out += v.lstrip(b"\x00").rjust(32, b"\x00")
+        i += 2 + n
+    return out
+
+token, key, hpatch, ppatch = sys.argv[1:5]
+h64, p64 = token.split(".")[:2]
+header, claims = json.loads(unb64u(h64)), json.loads(unb64u(p64))
+for obj, patch in ((header, hpatch), (claims, ppatch)):
+    for k, v in json.loads(patch).items():
+        if v is None:
+            obj.pop(k, None)
+        else:
+            obj[k] = v
+signing_input = (b64u(json.dumps(header, separators=(",", ":")).encode()) + "." +
+                 b64u(json.dumps(claims, separators=(",", ":")).encode()))
+if key == "none":
+    print(signing_input + ".")
+    sys.exit(0)
+with tempfile.TemporaryDirectory() as tmp:
+    pem = os.path.join(tmp, "k.pem")
+    if key == "fresh":
+        subprocess.run(["openssl", "ecparam", "-name", "prime256v1", "-genkey", "-noout",
+                        "-out", pem], check=True)
+    else:
+        with open(key) as f:
+            jwk = json.load(f)
+        jwk = jwk["keys"][0] if "keys" in jwk else jwk
+        with open(pem, "w") as f:
+            f.write(jwk_pem(jwk))
+    sig = subprocess.run(["openssl", "dgst", "-sha256", "-sign", pem],
+                         input=signing_input.encode(), capture_output=True, check=True).stdout
+print(signing_input + "." + b64u(der_sig_raw(sig)))
+PYEOF
+}
+
+# kms_jwt_claims TOKEN: the decoded claims (JSON) of a token, for assertions.
+kms_jwt_claims() {
+    python3 -c 'import base64, sys
+p = sys.argv[1].split(".")[1]
+print(base64.urlsafe_b64decode(p + "=" * (-len(p) % 4)).decode())' "$1"
+}
+
+# ---- assertions ---------------------------------------------------------------
+KMS_PASSED=0
+KMS_FAILED=0
+kms_pass() { KMS_PASSED=$((KMS_PASSED + 1)); }
+kms_fail() {
+    KMS_FAILED=$((KMS_FAILED + 1))
+    echo "FAIL: $*" >&2
+}
+# kms_expect_eq NAME GOT WANT
+kms_expect_eq() {
+    if [ "$2" = "$3" ]; then
+        kms_pass
+    else
+        kms_fail "$1: got '$2', wanted '$3'"
+    fi
+}
+# kms_expect_status NAME WANT: the status of the last kms_post.
+kms_expect_status() {
+    if [ "$KMS_STATUS" = "$2" ]; then
+        kms_pass
+    else
+        kms_fail "$1: HTTP $KMS_STATUS, wanted $2: $(head -c 400 "$KMS_TMP/body" 2>/dev/null)"
+    fi
+}
+# kms_expect_cmd NAME CMD...: CMD must exit 0.
+kms_expect_cmd() {
+    kms_ec_name=$1
+    shift
+    if "$@" >"$KMS_TMP/cmd.out" 2>&1; then
+        kms_pass
+    else
+        kms_fail "$kms_ec_name: $* exited $?: $(head -c 400 "$KMS_TMP/cmd.out")"
+    fi
+}
+# kms_expect_cmd_fails NAME CMD...: CMD must exit non-zero.
+kms_expect_cmd_fails() {
+    kms_ec_name=$1
+    shift
+    if "$@" >"$KMS_TMP/cmd.out" 2>&1; then
+        kms_fail "$kms_ec_name: $* succeeded, wanted a failure"
+    else
+        kms_pass
+    fi
+}
+# kms_finish NAME: summary line; exit status 1 on any failure (or no check at all).
+kms_finish() {
+    echo "$1: $KMS_PASSED checks passed, $KMS_FAILED failed"
+    [ "$KMS_FAILED" = 0 ] && [ "$KMS_PASSED" -gt 0 ]
 }
