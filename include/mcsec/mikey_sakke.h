@@ -196,6 +196,9 @@ struct mcsec_mikey_build_req {
     /* T in NTP seconds; 0: now. RAND: MCSEC_MIKEY_RAND_BYTES, NULL: random. */
     uint64_t ntp_seconds;
     const uint8_t *rand;
+    /* Time whose key period gives both UIDs; 0: T. A sender near a period boundary may still
+     * use the keys of the previous period (the receiver tolerates the neighbouring period). */
+    uint64_t key_ntp_seconds;
     mcsec_mikey_idr_mode idr_mode;
     bool sakke_to_self; /* add EXT 6: the key encapsulated to the sender's own UID */
     bool no_key_params; /* leave out EXT 7 */
@@ -227,7 +230,8 @@ struct mcsec_mikey_built {
  *          the purpose tag, missing KMS values); MCSEC_ERR_LENGTH (cap too
  *          small, URIs too long); MCSEC_ERR_KEY_INVALID (SSK/PVT do not
  *          validate for the sender UID); MCSEC_ERR_RANGE (T before the
- *          key-period offset); MCSEC_ERR_RANDOM; MCSEC_ERR_CRYPTO.
+ *          key-period offset, or past 2^32 NTP seconds); MCSEC_ERR_RANDOM;
+ *          MCSEC_ERR_CRYPTO.
  * Out: out[0..info->len); info. Both zeroed on failure.
  */
 MCSEC_API MCSEC_MUST_CHECK mcsec_err mcsec_mikey_build(uint8_t *out, size_t cap,

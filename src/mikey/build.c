@@ -61,6 +61,9 @@ static mcsec_err check_req(const struct mcsec_mikey_build_req *req)
         return MCSEC_ERR_ARGUMENT;
     if (req->has_key_id && mcsec_key_id_purpose(req->key_id) != (unsigned)req->purpose)
         return MCSEC_ERR_ARGUMENT;
+    /* T is NTP-UTC: 32 bits of seconds (until 2036). */
+    if (req->ntp_seconds > UINT32_MAX || req->key_ntp_seconds > UINT32_MAX)
+        return MCSEC_ERR_RANGE;
     if (req->idr_mode != MCSEC_MIKEY_IDR_UID && req->idr_mode != MCSEC_MIKEY_IDR_URI &&
         req->idr_mode != MCSEC_MIKEY_IDR_BOTH)
         return MCSEC_ERR_ARGUMENT;
@@ -71,7 +74,7 @@ static mcsec_err check_req(const struct mcsec_mikey_build_req *req)
 static mcsec_err choose_values(struct build_state *s, struct mcsec_mikey_built *info)
 {
     const struct mcsec_mikey_build_req *req = s->req;
-    uint64_t period;
+    uint64_t period, key_time;
     mcsec_err err = MCSEC_OK;
 
     s->ntp = req->ntp_seconds != 0 ? req->ntp_seconds : mikey_ntp_now();
@@ -88,12 +91,13 @@ static mcsec_err choose_values(struct build_state *s, struct mcsec_mikey_built *
         memcpy(info->rand, req->rand, MCSEC_MIKEY_RAND_BYTES);
     else if (err == MCSEC_OK)
         err = mcsec_random(info->rand, MCSEC_MIKEY_RAND_BYTES);
+    key_time = req->key_ntp_seconds != 0 ? req->key_ntp_seconds : s->ntp;
     if (err == MCSEC_OK)
         err = mikey_uid_at(info->sender_uid, &period, req->sender_uri, req->sender_uri_len,
-                           req->sender_kms, s->ntp);
+                           req->sender_kms, key_time);
     if (err == MCSEC_OK)
         err = mikey_uid_at(info->receiver_uid, &period, req->receiver_uri, req->receiver_uri_len,
-                           req->receiver_kms, s->ntp);
+                           req->receiver_kms, key_time);
     if (err == MCSEC_OK && req->purpose == MCSEC_PURPOSE_GMK)
         err = mcsec_guk_id(&info->csb_id, info->key, MCSEC_MIKEY_KEY_BYTES, info->key_id,
                            req->receiver_uri, req->receiver_uri_len);
