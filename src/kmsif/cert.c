@@ -49,6 +49,7 @@ void kmsif_write_certificate(struct kbuf *b, const struct kmsif_certificate *c)
     } else if (c->n_domains > KMSIF_MAX_DOMAINS && b->err == MCSEC_OK) {
         b->err = MCSEC_ERR_ARGUMENT;
     }
+    kmsif_buf_raw(b, "</KmsCertificate>");
 }
 
 /* A public key element: hex (either case, white space allowed) or base64 of exactly n octets. */
