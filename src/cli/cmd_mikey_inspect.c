@@ -22,11 +22,13 @@
 /* Base64 of the largest message plus room for white space and line breaks. */
 #define INSPECT_MAX_TEXT 65536
 
-enum { IN, N_INSPECT_OPTS };
+enum { IN, REENCODE, N_INSPECT_OPTS };
 
 static const struct cli_opt inspect_opts[N_INSPECT_OPTS] = {
     [IN] = {"in", CLI_OPT_TEXT, CLI_OPT_REQUIRED, 1, INSPECT_MAX_TEXT,
             "the message: base64 (or hex), or @FILE / @- to read it"},
+    [REENCODE] = {"reencode", CLI_OPT_FLAG, 0, 0, 0,
+                  "also print the codec's canonical re-encoding (reencoded_b64)"},
 };
 
 /* ---- input ---------------------------------------------------------------- */
@@ -265,6 +267,21 @@ static void print_msg(struct cli_json *j, const struct mcsec_mikey_msg *m)
     cli_json_array_end(j);
 }
 
+/* The encoder's output for the parsed struct (equal to the input: accepted means canonical). */
+static int print_reencoded(struct cli_run *r, const struct mcsec_mikey_msg *m)
+{
+    static uint8_t out[MCSEC_MIKEY_MAX_MESSAGE_BYTES];
+    static char b64[MCSEC_BASE64_ENCODED_LEN(MCSEC_MIKEY_MAX_MESSAGE_BYTES) + 1];
+    size_t n = 0, b = 0;
+    mcsec_err err = mcsec_mikey_encode(out, sizeof out, &n, m);
+    if (err == MCSEC_OK)
+        err = mcsec_base64_encode(b64, sizeof b64, &b, out, n);
+    if (err != MCSEC_OK)
+        return cli_lib_error(r->command, "re-encoding", err);
+    cli_json_string(r->out, "reencoded_b64", b64, b);
+    return CLI_EXIT_OK;
+}
+
 static int run_inspect(struct cli_run *r)
 {
     const struct cli_value *in = &r->v[IN];
@@ -288,6 +305,8 @@ static int run_inspect(struct cli_run *r)
     if (err != MCSEC_OK)
         return cli_lib_error(r->command, "MIKEY message", err);
     print_msg(r->out, &m);
+    if (r->v[REENCODE].present)
+        return print_reencoded(r, &m);
     return CLI_EXIT_OK;
 }
 
