@@ -116,14 +116,17 @@ static mcsec_err rest(struct seg_cursor *c, const char **seg, size_t *n, size_t 
     return MCSEC_OK;
 }
 
-/* A decoded URI segment: not "." or "..", and nothing a path could smuggle. */
+/*
+ * A decoded URI segment: not "." or ".." (a proxy might normalise those
+ * away), no space. An escaped '/' may stay: the URI is a lookup key, never a
+ * file name.
+ */
 static mcsec_err uri_segment(struct kmsd_route *r, const char *s, size_t n)
 {
     mcsec_err e = kmsd_percent_decode(r->uri, sizeof r->uri, s, n);
     if (e != MCSEC_OK)
         return e;
-    if (strcmp(r->uri, ".") == 0 || strcmp(r->uri, "..") == 0 || strchr(r->uri, '/') != NULL ||
-        strchr(r->uri, '\\') != NULL || strchr(r->uri, ' ') != NULL)
+    if (strcmp(r->uri, ".") == 0 || strcmp(r->uri, "..") == 0 || strchr(r->uri, ' ') != NULL)
         return MCSEC_ERR_ENCODING;
     r->has_uri = true;
     return MCSEC_OK;
