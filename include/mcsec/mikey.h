@@ -80,7 +80,11 @@ extern "C" {
 #define MCSEC_MIKEY_PT_SAKKE 26
 
 #define MCSEC_MIKEY_VERSION 1
-/* HDR data types (RFC 6509 4.1). */
+/*
+ * HDR data types: 26 is SAKKE_MSG (RFC 6509 4.1). 27 is "SAKKE response" in our
+ * reference notes and "CS Id map Update" in Wireshark; accepted for inspection,
+ * with SIGN optional, and never sent by the profile.
+ */
 #define MCSEC_MIKEY_DATA_SAKKE_MSG  26
 #define MCSEC_MIKEY_DATA_SAKKE_RESP 27
 /* HDR PRF func: PRF-HMAC-SHA-256 (RFC 6043). */
