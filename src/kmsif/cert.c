@@ -133,13 +133,16 @@ mcsec_err kmsif_read_certificate(struct kmsif_certificate *c, const xmlNode *n,
         err = kmsif_get_str(c->kms_uri, sizeof c->kms_uri, f[KMS].node);
     if (err == MCSEC_OK)
         err = kmsif_get_str(c->issuer, sizeof c->issuer, f[ISSUER].node);
-    c->valid_from = INT64_MIN;
-    c->valid_to = INT64_MAX;
     if (err == MCSEC_OK && f[FROM].node != NULL)
         err = kmsif_get_time(&c->valid_from, f[FROM].node);
     if (err == MCSEC_OK && f[TO].node != NULL)
         err = kmsif_get_time(&c->valid_to, f[TO].node);
+    /* One bound only: the other is open. */
     c->has_validity = f[FROM].node != NULL || f[TO].node != NULL;
+    if (c->has_validity && f[FROM].node == NULL)
+        c->valid_from = INT64_MIN;
+    if (c->has_validity && f[TO].node == NULL)
+        c->valid_to = INT64_MAX;
     if (err == MCSEC_OK && f[REVOKED].node != NULL)
         err = kmsif_get_bool(&c->revoked, f[REVOKED].node);
     if (err == MCSEC_OK)

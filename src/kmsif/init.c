@@ -74,7 +74,6 @@ static void do_init(void)
         return;
     xmlInitParser();
     LIBXML_TEST_VERSION
-    xmlSecErrorsSetCallback(quiet_errors);
     if (xmlSecInit() < 0)
         return;
     if (xmlSecCheckVersion() != 1 || xmlSecCryptoAppInit(NULL) < 0) {
@@ -86,6 +85,9 @@ static void do_init(void)
         xmlSecShutdown();
         return;
     }
+    /* After the inits, which install their defaults. */
+    xmlSecErrorsDefaultCallbackEnableOutput(0);
+    xmlSecErrorsSetCallback(quiet_errors);
     initialised = true;
     init_result = MCSEC_OK;
 }

@@ -147,13 +147,16 @@ mcsec_err kmsif_read_key_set(struct kmsif_key_set *k, const xmlNode *n, struct k
         err = kmsif_get_str(k->user_uri, sizeof k->user_uri, f[USER].node);
     if (err == MCSEC_OK)
         err = read_uid(k->user_id, f[UID].node);
-    k->valid_from = INT64_MIN;
-    k->valid_to = INT64_MAX;
     if (err == MCSEC_OK && f[FROM].node != NULL)
         err = kmsif_get_time(&k->valid_from, f[FROM].node);
     if (err == MCSEC_OK && f[TO].node != NULL)
         err = kmsif_get_time(&k->valid_to, f[TO].node);
+    /* One bound only: the other is open. */
     k->has_validity = f[FROM].node != NULL || f[TO].node != NULL;
+    if (k->has_validity && f[FROM].node == NULL)
+        k->valid_from = INT64_MIN;
+    if (k->has_validity && f[TO].node == NULL)
+        k->valid_to = INT64_MAX;
     if (err == MCSEC_OK)
         err = kmsif_get_u64(&k->key_period_no, f[PERIOD].node);
     if (err == MCSEC_OK && f[REVOKED].node != NULL)
