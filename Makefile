@@ -44,13 +44,15 @@ bench: build
 fuzz: deps
 	./scripts/fuzz.sh
 
+# The KMS daemon in the foreground with a demo domain in var/kms (gitignored); Ctrl-C stops it.
 run: build
-	@echo "$$($(BUILD)/bin/mcsec --version): built into $(BUILD)/"
-	@echo "  $(BUILD)/bin/mcsec        command-line tool (run it for the subcommands)"
-	@echo "  $(BUILD)/lib/libmcsec.so  the library (headers in include/mcsec/)"
-	@echo "  $(BUILD)/bin/mcsec-bench  benchmark against Debian's libwolfssl (make bench)"
-	@echo "The KMS daemon is not built yet; it arrives with the KMS issue."
-	@$(BUILD)/bin/mcsec --help
+	@echo "$$($(BUILD)/bin/mcsec --version): starting the demo KMS (Ctrl-C stops it)"
+	@echo "  URL      http://127.0.0.1:8080/keymanagement/identity/v1/"
+	@echo "  KMS URI  kms.demo.mcsec.example (demo domain in var/kms)"
+	@echo "  token    $(BUILD)/bin/mcsec kms token --data-dir var/kms --user sip:alice@demo.mcsec.example"
+	@echo "  try      curl -X POST -H \"Authorization: Bearer TOKEN\" http://127.0.0.1:8080/keymanagement/identity/v1/init"
+	@mkdir -p var
+	$(BUILD)/bin/mcsec-kmsd --demo --data-dir var/kms --listen 127.0.0.1:8080
 
 clean:
 	rm -rf $(BUILD)

@@ -227,14 +227,14 @@ static void reload(struct kmsd_ctx *ctx, const struct options *o, bool demo)
     }
     struct kmsd_knobs k;
     kmsd_knobs_from_config(&k, &c);
-    kmsd_ctx_reload(ctx, t, &k);
-    kmsd_log_set_level(c.log_level);
     char keys[16];
     snprintf(keys, sizeof keys, "%zu", kmsd_tokens_count(t));
+    kmsd_ctx_reload(ctx, t, &k); /* t now belongs to ctx */
     kmsd_log(
         KMSD_LOG_INFO, "configuration reloaded",
         (const char *const[]){"token_keys", keys, "log_level", kmsd_log_level_name(c.log_level)},
         2);
+    kmsd_log_set_level(c.log_level); /* after the line above, so a quieter level still shows it */
 }
 
 static int wait_for_signals(struct kmsd_ctx *ctx, const struct options *o, bool demo,
