@@ -186,29 +186,9 @@ static void append_body(struct conn_state *st, const char *data, size_t n)
     st->len += n;
 }
 
-static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
-                                  const char *method, const char *version, const char *upload_data,
-                                  size_t *upload_data_size, void **con_cls)
+static enum MHD_Result handle(struct kmsd_server *s, struct MHD_Connection *conn, const char *url,
+                              const char *method, struct conn_state *st)
 {
-    (void)version;
-    struct kmsd_server *s = cls;
-    struct conn_state *st = *con_cls;
-    if (st == NULL) {
-        st = first_call(s, conn, method);
-        if (st == NULL)
-            return MHD_NO;
-        *con_cls = st;
-        if (!st->admitted)
-            return queue_reply(conn, st); /* 503 before reading anything */
-        return MHD_YES;
-    }
-    if (st->answered)
-        return MHD_YES;
-    if (*upload_data_size > 0) {
-        append_body(st, upload_data, *upload_data_size);
-        *upload_data_size = 0;
-        return MHD_YES;
-    }
     struct kmsd_request req = {
         .method = method,
         .path = url,
@@ -223,6 +203,34 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     };
     kmsd_handle(s->ctx, &req, &st->rep);
     return queue_reply(conn, st);
+}
+
+static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
+                                  const char *method, const char *version, const char *upload_data,
+                                  size_t *upload_data_size, void **con_cls)
+{
+    (void)version;
+    struct kmsd_server *s = cls;
+    struct conn_state *st = *con_cls;
+    if (st == NULL) {
+        st = first_call(s, conn, method);
+        if (st == NULL)
+            return MHD_NO;
+        *con_cls = st;
+        if (!st->admitted)
+            return queue_reply(conn, st); /* 503 before reading anything */
+        if (st->too_large)
+            return handle(s, conn, url, method, st); /* 413 from Content-Length, body unread */
+        return MHD_YES;
+    }
+    if (st->answered)
+        return MHD_YES;
+    if (*upload_data_size > 0) {
+        append_body(st, upload_data, *upload_data_size);
+        *upload_data_size = 0;
+        return MHD_YES;
+    }
+    return handle(s, conn, url, method, st);
 }
 
 static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,

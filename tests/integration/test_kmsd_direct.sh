@@ -27,7 +27,9 @@ pass() { echo "ok - $*"; }
 start() {
     name=$1
     shift
-    "$KMSD" "$@" >"$T/$name.out" 2>"$T/$name.err" &
+: >"$T/$name.out"
+    : >"$T/$name.err"
+    "$KMSD" "$@" >>"$T/$name.out" 2>>"$T/$name.err" &
     PID=$!
     PIDS="$PIDS $PID"
     PORT=
