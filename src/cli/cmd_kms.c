@@ -428,10 +428,12 @@ static int run_audit_verify(struct cli_run *r)
         return rc;
     mcsec_err err = kms_audit_verify(k, &n);
     kms_close(k);
-    if (err != MCSEC_OK) {
+    if (err == MCSEC_ERR_AUDIT) {
         cli_error(r->command, "the audit chain is broken after record %llu", (unsigned long long)n);
-        return kms_error(r, "audit", err);
+        return CLI_EXIT_REJECTED;
     }
+    if (err != MCSEC_OK)
+        return kms_error(r, "audit", err);
     cli_json_bool(r->out, "intact", true);
     cli_json_u64(r->out, "records", n);
     return CLI_EXIT_OK;
