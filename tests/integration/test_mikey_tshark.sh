@@ -4,7 +4,8 @@
 # ../shared/vectors/mikey-streamwide.txt (Streamwide sw_mikey_sakke v1.3.6,
 # Tests 1-3) and hand-built SRTP-ID / SAKKE-to-self messages of the fuzz
 # corpus, each passed through our codec (`mcsec mikey inspect --reencode`
-# parses and re-encodes it) and, when it exists, a `mcsec mikey make` output.
+# parses and re-encodes it) and, when it exists, `mcsec mikey make` output
+# (PCK with SAKKE-to-self, GMK).
 # Each one becomes a UDP datagram on port 2269 (text2pcap) and is dissected
 # with `tshark -V`: no "Malformed" and no error-level expert info, and every
 # payload we expect appears in the dissection.
@@ -95,7 +96,7 @@ full_payloads() {
     expect "$name" "Multimedia Internet KEYing" "Common Header (HDR)" "Version: 1" \
         "Data Type: SAKKE (26)" "Timestamp (T) Type: NTP-UTC" "RAND len: 16" \
         "ID: kms.mydev.streamwide.com" "Security Policy (SP) No: 0, Type: SRTP" \
-        "Policy param length: 27" "SAKKE Encapsulated Data (SAKKE)" "SAKKE params: 1" \
+        "Policy param length: " "SAKKE Encapsulated Data (SAKKE)" "SAKKE params: 1" \
         "ID scheme: 2" "SAKKE data length: 273" "General Extension (EXT)" "Extension type: Unknown (7)" \
         "Signature (SIGN)" "Signature type: ECCSI (2)" "Signature len: 129"
     count "$name" 4 "Next Payload: IDR (14)"
@@ -107,7 +108,7 @@ reencode pck "$(b64_of_record streamwide-test-3-pck)"
 dissect pck
 clean pck || true
 full_payloads pck
-expect pck "CSB ID: 0x16992638" "#CS: 0" "ID len: 32" "ID len: 24"
+expect pck "CSB ID: 0x16992638" "#CS: 0" "ID len: 32" "ID len: 24" "Policy param length: 27"
 
 # --- Tests 1 and 2, GMK and CSK: GENERIC-ID maps. ---
 for rec in gmk:streamwide-test-1-gmk:0x06a12aea csk:streamwide-test-2-csk:0x2ddd5bf0; do
@@ -144,9 +145,41 @@ expect self "Data Type: SAKKE (26)" "RAND len: 16" "Extension type: Unknown (6)"
     "Next Payload: SAKKE Encapsulated Data (SAKKE) (26)" "SAKKE data length: 273" \
     "Signature type: ECCSI (2)" "Signature len: 129"
 
-# --- A message built by `mcsec mikey make`, when that command exists. ---
-if "$MCSEC" mikey make --help >/dev/null 2>&1; then
-    echo "note: mcsec mikey make exists; its output is checked by its own tests"
+# --- Messages built by `mcsec mikey make` (the profile over this codec), when it exists. ---
+rec() {
+    awk -v n="$1" -v k="$2" '/^# name: /{r=($3==n)} r && $1==k {sub(/^[^=]*= /,""); gsub(/"/,""); print}' \
+        "$VECTORS/mikey-streamwide.txt"
+}
+if "$MCSEC" mikey make pck --help >/dev/null 2>&1; then
+    KMS="--kms-uri $(rec streamwide-kms-certificate kms_uri) --period 16777215 --offset 0"
+    KMS="$KMS --z-pub $(rec streamwide-kms-certificate pub_enc_key)"
+    KMS="$KMS --kpak $(rec streamwide-kms-certificate pub_auth_key)"
+    # make_msg KIND SENDER RECEIVER NAME: the I_MESSAGE as NAME.bin (vendor keys, key period 236).
+    make_msg() {
+        # shellcheck disable=SC2086
+        "$MCSEC" mikey make "$1" --sender "$(rec "streamwide-key-set-$2" user_uri)" \
+            --ssk "$(rec "streamwide-key-set-$2" ssk)" --pvt "$(rec "streamwide-key-set-$2" pvt)" \
+            --receiver "$(rec "streamwide-key-set-$3" user_uri)" $KMS \
+            --time 2025-10-10T12:00:00Z --sakke-to-self >"$TMP/$4.json"
+        python3 -c 'import json, sys; print(json.load(open(sys.argv[1]))["i_message"])' \
+            "$TMP/$4.json" >"$TMP/$4.b64"
+        base64 -d "$TMP/$4.b64" >"$TMP/$4.bin"
+    }
+    make_msg pck alice bob made-pck
+    dissect made-pck
+    clean made-pck || true
+    full_payloads made-pck
+    expect made-pck "#CS: 0" "Extension type: Unknown (6)" "Signature len: 129"
+    count made-pck 2 "General Extension (EXT) Type:"
+    make_msg gmk gms alice made-gmk
+    dissect made-gmk
+    expect made-gmk "Data Type: SAKKE (26)" "Next Payload: Timestamp (T) (5)"
+    if ! grep -qF 'CS ID map type: Unknown (2)' "$TMP/made-gmk.txt"; then
+        clean made-gmk || true
+        full_payloads made-gmk
+    fi
+else
+    echo "note: mcsec mikey make is not built; only vendor and hand-built messages checked"
 fi
 
 echo "mikey tshark: $passed passed, $failed failed"
