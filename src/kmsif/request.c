@@ -57,12 +57,13 @@ mcsec_err kmsif_write_request(uint8_t **out, size_t *out_len, const struct kmsif
         snprintf(wid, sizeof wid, "signed-kms-request");
     else
         snprintf(wid, sizeof wid, "signed-%s", r->id);
-    if (!kmsif_id_ok(wid) || (r->id[0] != '\0' && !kmsif_id_ok(r->id)))
-        return MCSEC_ERR_ARGUMENT;
     /* Signature-ID names the key that signs (D.2.2). */
     const char *sig_id = r->signature_id[0] != '\0' ? r->signature_id : signing_key->name;
-    if (strcmp(sig_id, signing_key->name) != 0)
+    if (!kmsif_id_ok(wid) || (r->id[0] != '\0' && !kmsif_id_ok(r->id)) ||
+        strcmp(sig_id, signing_key->name) != 0) {
+        kmsif_buf_free(&b);
         return MCSEC_ERR_ARGUMENT;
+    }
     kmsif_buf_raw(&b,
                   "<SignedKmsRequest xmlns=\"" KMSIF_NAMESPACE "\" xmlns:ds=\"" KMSIF_NS_DS "\"");
     kmsif_buf_attr(&b, "Id", wid);
