@@ -9,6 +9,12 @@
  * (--seconds for the whole run, default 120) unless --runs fixes it. Every
  * call's return code is checked and, after timing, the outputs of the last
  * calls are checked for correctness, so a failure is never timed silently.
+ *
+ * Then a section of our own operations without a wolfSSL counterpart
+ * (MIKEY-SAKKE, bench_mikey.c), each beside a reference made of the
+ * primitives it uses. It runs in the table output, and with --json only
+ * when asked for (--mikey or --ops mikey), so the JSON lines of the
+ * comparison keep one shape.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -25,6 +31,7 @@
 struct options {
     int quick;
     int json;
+    int mikey;       /* --mikey: the MIKEY section also in --json mode */
     unsigned runs;   /* 0: from the time budget */
     double seconds;  /* whole-run budget */
     const char *ops; /* comma-separated names, or NULL for all */
@@ -38,17 +45,20 @@ struct result {
 
 static void usage(FILE *out)
 {
-    fprintf(out,
-            "usage: mcsec-bench [--quick] [--json] [--ops NAME,...] [--runs N] [--seconds S]\n"
-            "  Times mcsec and Debian's libwolfssl side by side on the same inputs;\n"
-            "  speedup = wolfSSL time / mcsec time (median of N runs).\n"
-            "  --quick      3 runs per operation (smoke test)\n"
-            "  --json       one JSON object per line instead of the table\n"
-            "  --ops LIST   only these operations (names below)\n"
-            "  --runs N     exactly N runs per operation\n"
-            "  --seconds S  time budget for the whole run (default %.0f)\n"
-            "operations:\n",
-            DEFAULT_SECONDS);
+    fprintf(
+        out,
+        "usage: mcsec-bench [--quick] [--json] [--mikey] [--ops NAME,...] [--runs N] [--seconds "
+        "S]\n"
+        "  Times mcsec and Debian's libwolfssl side by side on the same inputs;\n"
+        "  speedup = wolfSSL time / mcsec time (median of N runs).\n"
+        "  --quick      3 runs per operation (smoke test)\n"
+        "  --json       one JSON object per line instead of the table\n"
+        "  --mikey      with --json: also the MIKEY section (ours only, with a reference)\n"
+        "  --ops LIST   only these operations (names below; 'mikey' for the MIKEY section)\n"
+        "  --runs N     exactly N runs per operation\n"
+        "  --seconds S  time budget for the whole run (default %.0f)\n"
+        "operations:\n",
+        DEFAULT_SECONDS);
     for (size_t i = 0; i < bench_n_ops; i++)
         fprintf(out, "  %-20s %s\n", bench_ops[i].name, bench_ops[i].summary);
 }
@@ -75,6 +85,8 @@ static int parse_options(int argc, char **argv, struct options *o)
             o->quick = 1;
         } else if (strcmp(a, "--json") == 0) {
             o->json = 1;
+        } else if (strcmp(a, "--mikey") == 0) {
+            o->mikey = 1;
         } else if (strcmp(a, "--ops") == 0 && next != NULL) {
             o->ops = next;
             i++;
@@ -121,7 +133,7 @@ static int check_op_list(const char *list)
     if (copy == NULL)
         return 1;
     for (char *tok = strtok(copy, ","); tok != NULL; tok = strtok(NULL, ",")) {
-        int found = 0;
+        int found = strcmp(tok, "mikey") == 0;
         for (size_t i = 0; i < bench_n_ops; i++)
             found |= strcmp(tok, bench_ops[i].name) == 0;
         if (!found) {
@@ -260,5 +272,7 @@ int main(int argc, char **argv)
         print_result(&o, bench_ops[i].name, &r);
     }
     bench_fixture_free(f);
+    if (o.ops != NULL ? listed(o.ops, "mikey") : (!o.json || o.mikey))
+        failed |= bench_mikey_run(o.quick, o.runs, o.json);
     return failed;
 }

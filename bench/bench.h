@@ -41,4 +41,12 @@ void bench_fixture_free(struct bench_fixture *f);
 /* One line on what the wolfSSL side could precompute (its table sizes). */
 void bench_fixture_describe(const struct bench_fixture *f, FILE *out);
 
+/*
+ * The "ours only, with a reference" section (bench_mikey.c): MIKEY-SAKKE
+ * operations timed beside the primitives they are built on. Prints its own
+ * table (or JSON lines with "reference_us" and "ratio"); returns non-zero on
+ * any failure.
+ */
+int bench_mikey_run(int quick, unsigned runs, int json);
+
 #endif
