@@ -306,8 +306,9 @@ static void test_jwks_rules(void)
     CHECK_ERR(kmsd_tokens_add_jwks(t, "{}", 2, ISS, AUD, err, sizeof err), MCSEC_ERR_CONFIG);
     CHECK_ERR(kmsd_tokens_add_jwks(t, "not json", 8, ISS, AUD, err, sizeof err), MCSEC_ERR_CONFIG);
     CHECK(kmsd_tokens_count(t) == 0); /* all or nothing */
-    CHECK_ERR(kmsd_tokens_new(&t, 301), MCSEC_ERR_CONFIG);
     kmsd_tokens_free(t);
+    CHECK_ERR(kmsd_tokens_new(&t, 301), MCSEC_ERR_CONFIG);
+    CHECK(t == NULL);
     cjose_jwk_release(p384);
     cjose_jwk_release(small);
     cjose_jwk_release(nokid);
