@@ -69,7 +69,7 @@ static inline mcsec_err mikey_rd_u32(struct mikey_rd *c, uint32_t *v)
 
 static inline mcsec_err mikey_rd_u64(struct mikey_rd *c, uint64_t *v)
 {
-    uint32_t hi, lo;
+    uint32_t hi = 0, lo = 0;
     if (mikey_rd_left(c) < 8)
         return MCSEC_ERR_LENGTH;
     (void)mikey_rd_u32(c, &hi);
