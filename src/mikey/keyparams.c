@@ -14,6 +14,7 @@
 
 #include <openssl/evp.h>
 
+#include "crypto/ct.h"
 #include "mcsec/mikey_sakke.h"
 #include "mikey/cursor.h"
 
@@ -328,8 +329,11 @@ static mcsec_err open_body(struct mcsec_key_params *p, const struct mcsec_pp_hea
     err = mcsec_dpck(dpck, key, key_len, h->dppk_id);
     if (err == MCSEC_OK)
         err = gcm(0, plain, body.data, n, dpck, key_len, h->iv, ad, sizeof ad, tag);
-    if (err == MCSEC_OK)
+    /* Authenticated key parameters are metadata the receiver may act on, not key material. */
+    if (err == MCSEC_OK) {
+        ct_declassify(plain, n);
         err = mcsec_key_params_decode(p, plain, n);
+    }
     MCSEC_WIPE(plain);
     MCSEC_WIPE(dpck);
     return err;
