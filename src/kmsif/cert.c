@@ -120,7 +120,7 @@ mcsec_err kmsif_read_certificate(struct kmsif_certificate *c, const xmlNode *n,
         {"UserIdFormat", true, NULL},  {"UserKeyPeriod", true, NULL}, {"UserKeyOffset", true, NULL},
         {"PubEncKey", true, NULL},     {"PubAuthKey", true, NULL},    {"ParameterSet", false, NULL},
         {"KmsDomainList", false, NULL}};
-    uint64_t v;
+    uint64_t v = 0;
     memset(c, 0, sizeof *c);
     mcsec_err err = kmsif_collect(n, f, NF);
     if (err == MCSEC_OK)
