@@ -25,6 +25,8 @@ KMS_MCSEC="$MCSEC_BIN/mcsec"
 KMS_KMSD="$MCSEC_BIN/mcsec-kmsd"
 KMS_WOLFCHECK="$MCSEC_BIN/../tests/mcsec-wolfcheck"
 KMS_NGINX=${KMS_NGINX:-/usr/sbin/nginx}
+# The system python3 when there is one (a version-manager shim costs ~1 s a start).
+if [ -x /usr/bin/python3 ]; then KMS_PY=/usr/bin/python3; else KMS_PY=python3; fi
 KMS_ROOT_PATH=/keymanagement/identity/v1
 KMSD_PID=
 NGINX_PID=
@@ -84,7 +86,7 @@ kms_env_init() {
 
 # A free TCP port on 127.0.0.1 (bound and released; a race is possible but unlikely).
 kms_free_port() {
-    python3 -c 'import socket
+    "$KMS_PY" -c 'import socket
 s = socket.socket()
 s.bind(("127.0.0.1", 0))
 print(s.getsockname()[1])
@@ -186,7 +188,7 @@ kms_token() {
     shift
     "$KMS_MCSEC" kms token --data-dir "$KMS_DATA" --user "$kms_tk_user" "$@" >"$KMS_TMP/token.json" \
         2>"$KMS_TMP/token.err" || kms_die "mcsec kms token: $(cat "$KMS_TMP/token.err")"
-    python3 -c 'import json, sys; print(json.load(open(sys.argv[1]))["token"])' "$KMS_TMP/token.json"
+    sed -n 's/.*"token": *"\([^"]*\)".*/\1/p' "$KMS_TMP/token.json"
 }
 
 # kms_post PATH TOKEN [BODYFILE]: POST through nginx (TLS, verified against the test CA).
@@ -217,12 +219,12 @@ kms_xpath() {
 
 # Percent-encoding of a URI path segment (RFC 3986 unreserved kept).
 kms_urlencode() {
-    python3 -c 'import sys, urllib.parse; print(urllib.parse.quote(sys.argv[1], safe=""))' "$1"
+    "$KMS_PY" -c 'import sys, urllib.parse; print(urllib.parse.quote(sys.argv[1], safe=""))' "$1"
 }
 
 # kms_user_add URI [ROLE]: registers a user in the domain (admin CLI on the data dir).
 kms_user_add() {
-    "$KMS_MCSEC" kms user add --data-dir "$KMS_DATA" --user "$1" --role "${2:-ue}" \
+    "$KMS_MCSEC" kms user add --data-dir "$KMS_DATA" --uri "$1" --role "${2:-ue}" \
         >"$KMS_TMP/useradd.out" 2>&1 || kms_die "mcsec kms user add $1: $(cat "$KMS_TMP/useradd.out")"
 }
 
@@ -250,7 +252,7 @@ kms_next_period_ntp_hex() {
 # file (ES256), "fresh" (a new key nobody trusts) or "none" (empty signature,
 # for alg:none). For negative tests only. Needs openssl and python3's stdlib.
 kms_jwt_forge() {
-    python3 - "$@" <<'PYEOF'
+    "$KMS_PY" - "$@" <<'PYEOF'
 import base64, json, subprocess, sys, tempfile, os
 
 def b64u(b):
@@ -316,7 +318,7 @@ PYEOF
 
 # kms_jwt_claims TOKEN: the decoded claims (JSON) of a token, for assertions.
 kms_jwt_claims() {
-    python3 -c 'import base64, sys
+    "$KMS_PY" -c 'import base64, sys
 p = sys.argv[1].split(".")[1]
 print(base64.urlsafe_b64decode(p + "=" * (-len(p) % 4)).decode())' "$1"
 }
@@ -369,4 +371,11 @@ kms_expect_cmd_fails() {
 kms_finish() {
     echo "$1: $KMS_PASSED checks passed, $KMS_FAILED failed"
     [ "$KMS_FAILED" = 0 ] && [ "$KMS_PASSED" -gt 0 ]
+}
+
+# kms_audit_request_ids: the request id of every audit record of issued key
+# sets (one a line), read-only from the domain's SQLite store.
+kms_audit_request_ids() {
+    sqlite3 -readonly "$KMS_DATA/kms.db" \
+        "SELECT request_id FROM audit WHERE action = 'keyprov' AND outcome <> 'refused';"
 }
