@@ -14,8 +14,9 @@
 # the target (1,000 req/s with p99 < 50 ms) is reported, not an error.
 #
 # Knobs (environment): KMS_LOAD_USERS (200), KMS_LOAD_SECONDS (15),
-# KMS_LOAD_CONNS (32), KMS_LOAD_THREADS (2), KMS_NGINX_WORKERS (1),
-# KMS_KMSD_ARGS (extra daemon arguments, e.g. --threads N).
+# KMS_LOAD_CONNS (16), KMS_LOAD_THREADS (2), KMS_NGINX_WORKERS (1),
+# KMS_KMSD_ARGS (extra daemon arguments), KMS_LOAD_PERF=1 (perf profile of
+# mcsec-kmsd during each measured run).
 set -eu
 
 BUILD=${1:-build}
@@ -27,7 +28,7 @@ esac
 MCSEC_BIN="$BUILD/bin"
 USERS=${KMS_LOAD_USERS:-200}
 SECONDS_RUN=${KMS_LOAD_SECONDS:-15}
-CONNS=${KMS_LOAD_CONNS:-32}
+CONNS=${KMS_LOAD_CONNS:-16}
 THREADS=${KMS_LOAD_THREADS:-2}
 TARGET_RPS=1000
 TARGET_P99_MS=50
@@ -114,11 +115,20 @@ run() {
     n0=$(nginx_ticks)
     b0=$(busy_ticks)
     child_seconds >"$KMS_TMP/w0"
+    perf_pid=
+    if [ -n "${KMS_LOAD_PERF:-}" ] && [ "$name" != warm-up ] && command -v perf >/dev/null 2>&1; then
+        perf record -q -F 499 -o "$KMS_TMP/perf.data" -p "$KMSD_PID" >"$KMS_TMP/perf.log" 2>&1 &
+        perf_pid=$!
+    fi
     KMS_LOAD_TOKENS="$TOKENS" KMS_LOAD_NTP="$ntp" KMS_LOAD_RESULT="$KMS_TMP/result" \
         wrk -t "$THREADS" -c "$CONNS" -d "${secs}s" --timeout 5s --latency \
         -s "$KMS_ROOT/bench/kms_load.lua" "$KMS_BASE/" >"$KMS_TMP/wrk.out" 2>&1 ||
         kms_die "wrk failed: $(cat "$KMS_TMP/wrk.out")"
     child_seconds >"$KMS_TMP/w1"
+    if [ -n "$perf_pid" ]; then
+        kill -TERM "$perf_pid" 2>/dev/null || true
+        wait "$perf_pid" 2>/dev/null || true
+    fi
     read -r w0 <"$KMS_TMP/w0"
     read -r w1 <"$KMS_TMP/w1"
     k1=$(proc_ticks "$KMSD_PID")
@@ -135,6 +145,14 @@ run() {
         -v s="$secs" -v r="$requests" -v cores="$(nproc)" 'BEGIN {
         printf "kms_load: CPU seconds over %d s on %d cores: mcsec-kmsd %.1f, nginx %.1f, wrk %.1f, whole machine %.1f\n", s, cores, k / hz, n / hz, w1 - w0, b / hz
         if (r > 0) printf "kms_load: per request: %.0f us in mcsec-kmsd, %.0f us in nginx, %.0f us in wrk\n", k / hz * 1e6 / r, n / hz * 1e6 / r, (w1 - w0) * 1e6 / r }'
+    if [ -n "$perf_pid" ] && [ -s "$KMS_TMP/perf.data" ]; then
+        echo "kms_load: where mcsec-kmsd spends its CPU (perf samples by object, then by symbol):"
+        perf report -i "$KMS_TMP/perf.data" --stdio --no-children --sort dso 2>/dev/null |
+            grep -v '^#' | grep '%' | head -n 10
+        perf report -i "$KMS_TMP/perf.data" --stdio --no-children --sort dso,symbol 2>/dev/null |
+            grep -v '^#' | grep '%' | head -n 20
+        rm -f "$KMS_TMP/perf.data"
+    fi
     if [ "$errors" != 0 ]; then
         echo "kms_load: $name: $errors requests failed or were not 2xx" >&2
         FAILED=1
