@@ -169,4 +169,79 @@ const char *kms_role_name(enum kms_role role);
 MCSEC_MUST_CHECK mcsec_err kms_role_parse(enum kms_role *out, const char *name);
 const char *kms_state_name(enum kms_user_state state);
 
+/* ---- security extension (TS 33.180 D.1; added by the security extension) ----------- */
+/*
+ * Per domain: off (plain hexBinary key material, signed requests refused),
+ * optional (users with a TrK get wrapped and signed responses, the others
+ * plain ones) or required (key provisioning is refused to a user without a
+ * TrK). Plus the wire variants of kmsif where the format is open (notes 1.7).
+ * Defaults when never set: off, RFC 5649, base64.
+ */
+enum kms_secext_mode { KMS_SECEXT_OFF = 0, KMS_SECEXT_OPTIONAL, KMS_SECEXT_REQUIRED };
+struct kms_secext_settings {
+    enum kms_secext_mode mode;
+    enum kmsif_wrap_variant wrap;
+    enum kmsif_cipher_encoding cipher;
+};
+MCSEC_MUST_CHECK mcsec_err kms_secext_get(struct kms *k, struct kms_secext_settings *out);
+/* Stores the three settings (audited as secext.set). MCSEC_ERR_ARGUMENT for unknown values. */
+MCSEC_MUST_CHECK mcsec_err kms_secext_set(struct kms *k, const struct kms_caller *actor,
+                                          const struct kms_secext_settings *s);
+/* Names as the CLI and the documents use them: off/optional/required, rfc5649/rfc3394-noprefix,
+ * base64/hex. The parsers return MCSEC_ERR_ARGUMENT for anything else. */
+const char *kms_secext_mode_name(enum kms_secext_mode m);
+const char *kms_secext_wrap_name(enum kmsif_wrap_variant v);
+const char *kms_secext_cipher_name(enum kmsif_cipher_encoding c);
+MCSEC_MUST_CHECK mcsec_err kms_secext_mode_parse(enum kms_secext_mode *out, const char *name);
+MCSEC_MUST_CHECK mcsec_err kms_secext_wrap_parse(enum kmsif_wrap_variant *out, const char *name);
+MCSEC_MUST_CHECK mcsec_err kms_secext_cipher_parse(enum kmsif_cipher_encoding *out,
+                                                   const char *name);
+
+/*
+ * A user's keys of the extension, unsealed: the current TrK ("tk.<n>.<uri>")
+ * and InK ("ik.<n>.<uri>"), and the pending ones of a rotation. Secret:
+ * hold them briefly and release with kms_user_keys_wipe.
+ */
+struct kms_user_keys {
+    bool has_trk, has_ink, has_new_trk, has_new_ink;
+    struct kmsif_named_key trk, ink, new_trk, new_ink;
+};
+void kms_user_keys_wipe(struct kms_user_keys *keys);
+
+/*
+ * Draws a fresh 256-bit TrK (and InK with with_ink) for a registered user,
+ * stores them sealed under the KEK and returns them in *out for the
+ * out-of-band bootstrap of the UE (the only time they leave the KMS in
+ * clear). Refuses (MCSEC_ERR_ARGUMENT) a user who has a TrK already unless
+ * replace (a lost or compromised UE: the old keys and any pending rotation
+ * are deleted). MCSEC_ERR_NOT_FOUND for an unknown user, MCSEC_ERR_LENGTH
+ * when the key names would not fit (KMSIF_TEXT_MAX). Audited (user.trk;
+ * names only). *out is zeroed on failure.
+ */
+MCSEC_MUST_CHECK mcsec_err kms_user_trk_provision(struct kms *k, const struct kms_caller *actor,
+                                                  const char *uri, bool with_ink, bool replace,
+                                                  struct kms_user_keys *out);
+/*
+ * Starts a rotation: a pending TrK (and InK with with_ink) with the next
+ * serial. The daemon hands it to the UE wrapped under the current TrK
+ * (NewTransportKey / NewIntegrityKey) until the UE shows it. The new names go
+ * to new_trk_name / new_ink_name (KMSIF_TEXT_MAX each; may be NULL; "" when
+ * none). MCSEC_ERR_NOT_FOUND when the user has no TrK, MCSEC_ERR_ARGUMENT
+ * when a rotation is already pending. Audited (user.trk-rotate).
+ */
+MCSEC_MUST_CHECK mcsec_err kms_user_trk_rotate(struct kms *k, const struct kms_caller *actor,
+                                               const char *uri, bool with_ink, char *new_trk_name,
+                                               char *new_ink_name);
+/*
+ * Completes a rotation: the pending keys become current and the old current
+ * ones are deleted from the store. shown names the key the client used (for
+ * the audit record). MCSEC_ERR_NOT_FOUND when nothing is pending (a
+ * concurrent request promoted it already). Audited (user.trk-promote).
+ */
+MCSEC_MUST_CHECK mcsec_err kms_user_trk_promote(struct kms *k, const struct kms_caller *actor,
+                                                const char *uri, const char *shown);
+/* Unseals the user's keys into *out (all has_ false, MCSEC_OK, when the user has none). */
+MCSEC_MUST_CHECK mcsec_err kms_user_keys_load(struct kms *k, struct kms_user_keys *out,
+                                              const char *uri);
+
 #endif

@@ -57,6 +57,29 @@ struct store_user {
     int64_t changed;
 };
 
+/*
+ * One stored key of the security extension (TS 33.180 D.1): a user's
+ * transport key TrK or integrity key InK, current or pending, sealed under
+ * the KEK (seal.h). Added by the security extension (schema version 2).
+ */
+enum store_key_kind {
+    STORE_KEY_TRK = 0,         /* current TrK */
+    STORE_KEY_INK = 1,         /* current InK */
+    STORE_KEY_TRK_PENDING = 2, /* rotated TrK, not yet confirmed by the client */
+    STORE_KEY_INK_PENDING = 3, /* rotated InK, not yet confirmed by the client */
+};
+#define STORE_KEY_KINDS 4
+struct store_user_key {
+    char uri[KMSIF_URI_MAX];
+    int kind;        /* enum store_key_kind */
+    uint64_t serial; /* the <n> of "tk.<n>.<uri>" */
+    char name[KMSIF_TEXT_MAX];
+    uint8_t sealed[STORE_SEALED_MAX];
+    size_t sealed_len;
+    int64_t created;
+};
+#define STORE_SETTING_MAX 64 /* octets of a setting value, terminator included */
+
 /* One audit record; the texts are NUL-terminated, "" when absent. */
 struct store_audit {
     uint64_t seq; /* 1, 2, ... without gaps */
@@ -132,6 +155,18 @@ struct store_ops {
 
     mcsec_err (*counter_get)(struct store_tx *tx, const char *name, uint64_t *value);
     mcsec_err (*counter_add)(struct store_tx *tx, const char *name, uint64_t delta);
+
+    /* Added by the security extension (appended). */
+    /* A domain setting (name -> short text); MCSEC_ERR_NOT_FOUND when unset. */
+    mcsec_err (*setting_get)(struct store_tx *tx, const char *name, char *out, size_t cap);
+    mcsec_err (*setting_put)(struct store_tx *tx, const char *name, const char *value);
+    /* The key of (uri, kind); MCSEC_ERR_NOT_FOUND when absent. */
+    mcsec_err (*userkey_get)(struct store_tx *tx, struct store_user_key *out, const char *uri,
+                             int kind);
+    /* Inserts or replaces the key of (k->uri, k->kind); the user must exist. */
+    mcsec_err (*userkey_put)(struct store_tx *tx, const struct store_user_key *k);
+    /* Deletes the key of (uri, kind) (absent is fine). */
+    mcsec_err (*userkey_delete)(struct store_tx *tx, const char *uri, int kind);
 };
 
 extern const struct store_ops store_sqlite_ops;

@@ -20,7 +20,7 @@
 #include "kms/seal.h"
 #include "kms/store.h"
 
-#define SCHEMA_VERSION  1
+#define SCHEMA_VERSION  2
 #define BUSY_TIMEOUT_MS 10000
 
 /* The certificate columns shared by generations and external_certs (16 values). */
@@ -62,6 +62,15 @@ static const char schema_sql[] =
     "CREATE TABLE counters(name TEXT PRIMARY KEY, value INTEGER NOT NULL) WITHOUT ROWID;"
     "INSERT INTO schema_version(version) VALUES (1);";
 
+/* Version 2 (security extension): domain settings and the users' sealed TrK / InK. */
+static const char schema_v2_sql[] =
+    "CREATE TABLE settings(name TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;"
+    "CREATE TABLE user_keys(uri TEXT NOT NULL REFERENCES users(uri),"
+    " kind INTEGER NOT NULL CHECK (kind BETWEEN 0 AND 3), serial INTEGER NOT NULL,"
+    " name TEXT NOT NULL, sealed BLOB NOT NULL, created INTEGER NOT NULL,"
+    " PRIMARY KEY (uri, kind)) WITHOUT ROWID;"
+    "UPDATE schema_version SET version = 2;";
+
 enum stmt_id {
     ST_BEGIN_READ,
     ST_BEGIN_WRITE,
@@ -89,6 +98,11 @@ enum stmt_id {
     ST_AUDIT_ITER,
     ST_COUNTER_GET,
     ST_COUNTER_ADD,
+    ST_SETTING_GET,
+    ST_SETTING_PUT,
+    ST_UKEY_GET,
+    ST_UKEY_PUT,
+    ST_UKEY_DEL,
     N_STMT
 };
 
@@ -134,6 +148,16 @@ static const char *const stmt_sql[N_STMT] = {
     [ST_COUNTER_GET] = "SELECT value FROM counters WHERE name = ?",
     [ST_COUNTER_ADD] = "INSERT INTO counters(name, value) VALUES (?1, ?2) ON CONFLICT(name)"
                        " DO UPDATE SET value = value + excluded.value",
+    [ST_SETTING_GET] = "SELECT value FROM settings WHERE name = ?",
+    [ST_SETTING_PUT] = "INSERT INTO settings(name, value) VALUES (?1, ?2) ON CONFLICT(name)"
+                       " DO UPDATE SET value = excluded.value",
+    [ST_UKEY_GET] = "SELECT uri, kind, serial, name, sealed, created FROM user_keys"
+                    " WHERE uri = ? AND kind = ?",
+    [ST_UKEY_PUT] = "INSERT INTO user_keys(uri, kind, serial, name, sealed, created)"
+                    " VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT(uri, kind) DO UPDATE SET"
+                    " serial = excluded.serial, name = excluded.name, sealed = excluded.sealed,"
+                    " created = excluded.created",
+    [ST_UKEY_DEL] = "DELETE FROM user_keys WHERE uri = ? AND kind = ?",
 };
 
 struct sq_store;
@@ -330,7 +354,8 @@ static mcsec_err exec(sqlite3 *db, const char *sql)
     return sqlite3_exec(db, sql, NULL, NULL, NULL) == SQLITE_OK ? MCSEC_OK : MCSEC_ERR_STORE;
 }
 
-static mcsec_err schema_check(sqlite3 *db, bool create)
+/* The schema version of db, -1 when it has no schema. */
+static int schema_version(sqlite3 *db)
 {
     sqlite3_stmt *st = NULL;
     int version = -1;
@@ -342,13 +367,29 @@ static mcsec_err schema_check(sqlite3 *db, bool create)
             version = sqlite3_column_int(st, 0);
         sqlite3_finalize(st);
     }
+    return version;
+}
+
+/* Creates the schema (create) or upgrades an older one in place, in one write transaction. */
+static mcsec_err schema_check(sqlite3 *db, bool create)
+{
+    int version = schema_version(db);
     if (version == SCHEMA_VERSION)
         return MCSEC_OK;
-    if (version >= 0 || !create)
-        return version > SCHEMA_VERSION ? MCSEC_ERR_UNSUPPORTED : MCSEC_ERR_STORE;
+    if (version > SCHEMA_VERSION)
+        return MCSEC_ERR_UNSUPPORTED;
+    if (version < 0 && !create)
+        return MCSEC_ERR_STORE;
     mcsec_err err = exec(db, "BEGIN IMMEDIATE");
-    if (err == MCSEC_OK)
+    if (err != MCSEC_OK)
+        return err;
+    version = schema_version(db); /* another process may have upgraded meanwhile */
+    if (version < 0 && create)
         err = exec(db, schema_sql);
+    else if (version < 0)
+        err = MCSEC_ERR_STORE;
+    if (err == MCSEC_OK && version < 2)
+        err = exec(db, schema_v2_sql);
     if (err == MCSEC_OK)
         err = exec(db, "COMMIT");
     else
@@ -365,7 +406,8 @@ static mcsec_err conn_open(struct sq_conn *c, const char *path, bool create, boo
     sqlite3_busy_timeout(c->db, BUSY_TIMEOUT_MS);
     if (exec(c->db, "PRAGMA journal_mode = WAL") != MCSEC_OK ||
         exec(c->db, "PRAGMA synchronous = FULL") != MCSEC_OK ||
-        exec(c->db, "PRAGMA foreign_keys = ON") != MCSEC_OK)
+        exec(c->db, "PRAGMA foreign_keys = ON") != MCSEC_OK ||
+        exec(c->db, "PRAGMA secure_delete = ON") != MCSEC_OK) /* deleted TrK rows are zeroed */
         goto fail;
     if (first && (err = schema_check(c->db, create)) != MCSEC_OK)
         goto fail;
@@ -903,6 +945,86 @@ static mcsec_err sq_counter_add(struct store_tx *tx, const char *name, uint64_t 
     return step_done(st);
 }
 
+/* ---- settings and the users' TrK / InK (security extension) ----------------------- */
+
+static mcsec_err sq_setting_get(struct store_tx *tx, const char *name, char *out, size_t cap)
+{
+    sqlite3_stmt *st = conn_of(tx)->st[ST_SETTING_GET];
+    mcsec_err err = MCSEC_ERR_NOT_FOUND;
+    out[0] = '\0';
+    bind_text(st, 1, name);
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW)
+        err = col_text(out, cap, st, 0);
+    else if (rc != SQLITE_DONE)
+        err = MCSEC_ERR_STORE;
+    finish(st);
+    return err;
+}
+
+static mcsec_err sq_setting_put(struct store_tx *tx, const char *name, const char *value)
+{
+    sqlite3_stmt *st = conn_of(tx)->st[ST_SETTING_PUT];
+    if (strnlen(value, STORE_SETTING_MAX) == STORE_SETTING_MAX)
+        return MCSEC_ERR_ARGUMENT;
+    bind_text(st, 1, name);
+    bind_text(st, 2, value);
+    return step_done(st);
+}
+
+static mcsec_err sq_userkey_get(struct store_tx *tx, struct store_user_key *out, const char *uri,
+                                int kind)
+{
+    sqlite3_stmt *st = conn_of(tx)->st[ST_UKEY_GET];
+    mcsec_err err = MCSEC_ERR_NOT_FOUND;
+    memset(out, 0, sizeof *out);
+    bind_text(st, 1, uri);
+    sqlite3_bind_int(st, 2, kind);
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW) {
+        err = col_text(out->uri, sizeof out->uri, st, 0);
+        out->kind = sqlite3_column_int(st, 1);
+        out->serial = col_u64(st, 2);
+        if (err == MCSEC_OK)
+            err = col_text(out->name, sizeof out->name, st, 3);
+        if (err == MCSEC_OK)
+            err = col_blob(out->sealed, sizeof out->sealed, &out->sealed_len, st, 4);
+        out->created = sqlite3_column_int64(st, 5);
+    } else if (rc != SQLITE_DONE) {
+        err = MCSEC_ERR_STORE;
+    }
+    finish(st);
+    if (err != MCSEC_OK)
+        memset(out, 0, sizeof *out);
+    return err;
+}
+
+static mcsec_err sq_userkey_put(struct store_tx *tx, const struct store_user_key *k)
+{
+    sqlite3_stmt *st = conn_of(tx)->st[ST_UKEY_PUT];
+    if (strnlen(k->uri, sizeof k->uri) == sizeof k->uri ||
+        strnlen(k->name, sizeof k->name) == sizeof k->name || k->sealed_len > STORE_SEALED_MAX ||
+        k->kind < 0 || k->kind >= STORE_KEY_KINDS)
+        return MCSEC_ERR_ARGUMENT;
+    int rc = bind_text(st, 1, k->uri) | sqlite3_bind_int(st, 2, k->kind) |
+             bind_u64(st, 3, k->serial) | bind_text(st, 4, k->name) |
+             sqlite3_bind_blob(st, 5, k->sealed, (int)k->sealed_len, SQLITE_STATIC) |
+             sqlite3_bind_int64(st, 6, k->created);
+    if (rc != SQLITE_OK) {
+        finish(st);
+        return MCSEC_ERR_ARGUMENT;
+    }
+    return step_done(st);
+}
+
+static mcsec_err sq_userkey_delete(struct store_tx *tx, const char *uri, int kind)
+{
+    sqlite3_stmt *st = conn_of(tx)->st[ST_UKEY_DEL];
+    bind_text(st, 1, uri);
+    sqlite3_bind_int(st, 2, kind);
+    return step_done(st);
+}
+
 const struct store_ops store_sqlite_ops = {
     .name = "sqlite",
     .open = sq_open,
@@ -930,4 +1052,9 @@ const struct store_ops store_sqlite_ops = {
     .audit_iterate = sq_audit_iterate,
     .counter_get = sq_counter_get,
     .counter_add = sq_counter_add,
+    .setting_get = sq_setting_get,
+    .setting_put = sq_setting_put,
+    .userkey_get = sq_userkey_get,
+    .userkey_put = sq_userkey_put,
+    .userkey_delete = sq_userkey_delete,
 };
