@@ -417,6 +417,147 @@ static int run_certcache_add(struct cli_run *r)
     return rc;
 }
 
+/* ---- security extension (TS 33.180 D.1) ------------------------------------------ */
+
+static void json_secext(struct cli_json *j, const struct kms_secext_settings *s)
+{
+    cli_json_cstring(j, "mode", kms_secext_mode_name(s->mode));
+    cli_json_cstring(j, "wrap", kms_secext_wrap_name(s->wrap));
+    cli_json_cstring(j, "cipher", kms_secext_cipher_name(s->cipher));
+}
+
+static int run_secext_show(struct cli_run *r)
+{
+    struct kms *k = NULL;
+    struct kms_secext_settings s;
+    int rc = open_domain(r, &k, r->v[ST_DIR].text);
+    if (rc != CLI_EXIT_OK)
+        return rc;
+    mcsec_err err = kms_secext_get(k, &s);
+    kms_close(k);
+    if (err != MCSEC_OK)
+        return kms_error(r, "reading the settings", err);
+    json_secext(r->out, &s);
+    return CLI_EXIT_OK;
+}
+
+enum { SX_DIR, SX_MODE, SX_WRAP, SX_CIPHER, N_SX };
+static const struct cli_opt secext_set_opts[N_SX] = {
+    DATA_DIR_OPT,
+    {"mode", CLI_OPT_TEXT, 0, 2, 16, "off, optional or required"},
+    {"wrap", CLI_OPT_TEXT, 0, 2, 32, "rfc5649 (default) or rfc3394-noprefix"},
+    {"cipher", CLI_OPT_TEXT, 0, 2, 16, "CipherValue encoding: base64 (default) or hex"},
+};
+
+static int run_secext_set(struct cli_run *r)
+{
+    const struct cli_value *v = r->v;
+    struct kms *k = NULL;
+    struct kms_secext_settings s;
+    char who[128];
+    int rc = open_domain(r, &k, v[SX_DIR].text);
+    if (rc != CLI_EXIT_OK)
+        return rc;
+    mcsec_err err = kms_secext_get(k, &s);
+    if (err == MCSEC_OK && v[SX_MODE].present &&
+        kms_secext_mode_parse(&s.mode, v[SX_MODE].text) != MCSEC_OK)
+        rc = CLI_EXIT_USAGE;
+    if (err == MCSEC_OK && v[SX_WRAP].present &&
+        kms_secext_wrap_parse(&s.wrap, v[SX_WRAP].text) != MCSEC_OK)
+        rc = CLI_EXIT_USAGE;
+    if (err == MCSEC_OK && v[SX_CIPHER].present &&
+        kms_secext_cipher_parse(&s.cipher, v[SX_CIPHER].text) != MCSEC_OK)
+        rc = CLI_EXIT_USAGE;
+    if (rc != CLI_EXIT_OK) {
+        kms_close(k);
+        cli_error(r->command, "--mode off|optional|required, --wrap rfc5649|rfc3394-noprefix, "
+                              "--cipher base64|hex");
+        return rc;
+    }
+    struct kms_caller actor = admin_caller(who, sizeof who);
+    if (err == MCSEC_OK)
+        err = kms_secext_set(k, &actor, &s);
+    kms_close(k);
+    if (err != MCSEC_OK)
+        return kms_error(r, "storing the settings", err);
+    json_secext(r->out, &s);
+    return CLI_EXIT_OK;
+}
+
+enum { UT_DIR, UT_URI, UT_INK, UT_REPLACE, N_UT };
+static const struct cli_opt user_trk_opts[N_UT] = {
+    DATA_DIR_OPT,
+    URI_OPT,
+    {"ink", CLI_OPT_FLAG, 0, 0, 0, "also an integrity key InK (signs instead of the TrK)"},
+    {"replace", CLI_OPT_FLAG, 0, 0, 0,
+     "replace existing keys (lost or compromised UE); drops a pending rotation"},
+};
+
+static void json_named_key(struct cli_json *j, const char *key, const struct kmsif_named_key *k)
+{
+    cli_json_object_begin(j, key);
+    cli_json_cstring(j, "name", k->name);
+    cli_json_hex(j, "key", k->key, sizeof k->key);
+    cli_json_object_end(j);
+}
+
+static int run_user_trk(struct cli_run *r)
+{
+    const struct cli_value *v = r->v;
+    struct kms *k = NULL;
+    struct kms_user_keys keys;
+    char who[128];
+    int rc = open_domain(r, &k, v[UT_DIR].text);
+    if (rc != CLI_EXIT_OK)
+        return rc;
+    struct kms_caller actor = admin_caller(who, sizeof who);
+    mcsec_err err = kms_user_trk_provision(k, &actor, v[UT_URI].text, v[UT_INK].present,
+                                           v[UT_REPLACE].present, &keys);
+    kms_close(k);
+    if (err != MCSEC_OK)
+        return kms_error(r,
+                         "provisioning the transport key (unknown user, or it has one: "
+                         "--replace)",
+                         err);
+    /* Printed once: the out-of-band bootstrap of the UE. The KMS keeps only the sealed copy. */
+    cli_json_cstring(r->out, "uri", v[UT_URI].text);
+    cli_json_bool(r->out, "secret", true);
+    cli_json_cstring(r->out, "note",
+                     "load these keys into the UE out of band, then destroy this output");
+    json_named_key(r->out, "trk", &keys.trk);
+    if (keys.has_ink)
+        json_named_key(r->out, "ink", &keys.ink);
+    kms_user_keys_wipe(&keys);
+    return CLI_EXIT_OK;
+}
+
+enum { UR_DIR, UR_URI, UR_INK, N_UR };
+static const struct cli_opt user_trk_rotate_opts[N_UR] = {
+    DATA_DIR_OPT,
+    URI_OPT,
+    {"ink", CLI_OPT_FLAG, 0, 0, 0, "rotate the integrity key InK too"},
+};
+
+static int run_user_trk_rotate(struct cli_run *r)
+{
+    const struct cli_value *v = r->v;
+    struct kms *k = NULL;
+    char who[128], trk[KMSIF_TEXT_MAX], ink[KMSIF_TEXT_MAX];
+    int rc = open_domain(r, &k, v[UR_DIR].text);
+    if (rc != CLI_EXIT_OK)
+        return rc;
+    struct kms_caller actor = admin_caller(who, sizeof who);
+    mcsec_err err = kms_user_trk_rotate(k, &actor, v[UR_URI].text, v[UR_INK].present, trk, ink);
+    kms_close(k);
+    if (err != MCSEC_OK)
+        return kms_error(r, "rotating (no TrK yet, or a rotation is pending)", err);
+    cli_json_cstring(r->out, "uri", v[UR_URI].text);
+    cli_json_cstring(r->out, "pending_trk", trk);
+    if (ink[0] != '\0')
+        cli_json_cstring(r->out, "pending_ink", ink);
+    return CLI_EXIT_OK;
+}
+
 /* ---- audit ----------------------------------------------------------------------- */
 
 static int run_audit_verify(struct cli_run *r)
@@ -453,6 +594,15 @@ const struct cli_command cli_kms_commands[] = {
     {"kms", "user grant", "let a GMS / MCX server / IWF fetch a service identity's key sets",
      user_grant_opts, N_UG, run_user_grant},
     {"kms", "user list", "all users with role and state", dir_opts, N_ST, run_user_list},
+    {"kms", "user trk",
+     "new transport key TrK (and InK) of a user, printed once for the out-of-band bootstrap",
+     user_trk_opts, N_UT, run_user_trk},
+    {"kms", "user trk-rotate", "start a TrK rotation (delivered as NewTransportKey)",
+     user_trk_rotate_opts, N_UR, run_user_trk_rotate},
+    {"kms", "secext show", "security extension settings of the domain", dir_opts, N_ST,
+     run_secext_show},
+    {"kms", "secext set", "security extension mode and wire variants of the domain",
+     secext_set_opts, N_SX, run_secext_set},
     {"kms", "cert show", "our certificate (current, by generation or URI) or an external one",
      cert_show_opts, N_CS, run_cert_show},
     {"kms", "cert rollover", "new master secrets and certificate generation", dir_opts, N_ST,
