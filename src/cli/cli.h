@@ -100,5 +100,6 @@ extern const struct cli_command cli_mikey_inspect_commands[];
 extern const struct cli_command cli_mikey_commands[];
 extern const struct cli_command cli_kms_commands[];
 extern const struct cli_command cli_kms_token_commands[];
+extern const struct cli_command cli_client_commands[];
 
 #endif

@@ -24,6 +24,7 @@ static const struct cli_command *const modules[] = {
     cli_mikey_commands,
     cli_kms_commands,
     cli_kms_token_commands,
+    cli_client_commands,
 };
 #define N_MODULES (sizeof modules / sizeof modules[0])
 

@@ -1,0 +1,721 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * Key management client: KMS init, key provisioning by period, keystore of
+ * validated material. Nothing reaches the keystore before it validated;
+ * everything read back is checked again (MAC, permissions, key validation).
+ */
+#include <dirent.h>
+#include <stdarg.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <curl/curl.h>
+#include <openssl/crypto.h>
+
+#include "client/client.h"
+
+#define CERT_FILE   "kms-cert.rec"
+#define STORE_KEY   "store.key"
+#define KEYSETS_DIR "keysets"
+#define CERTS_DIR   "certs"
+
+/* Everything about one identity's keystore that stays loaded. */
+struct store {
+    char dir[CLIENT_PATH_MAX]; /* DIR/<escaped identity> */
+    char user_uri[KMSIF_URI_MAX];
+    uint8_t key[CLIENT_STORE_KEY_BYTES];
+    struct kmsif_certificate cert;
+};
+
+static void store_wipe(struct store *s)
+{
+    MCSEC_WIPE(*s);
+}
+
+mcsec_err client_global_init(void)
+{
+    if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
+        return MCSEC_ERR_IO;
+    return kmsif_init();
+}
+
+void client_global_cleanup(void)
+{
+    kmsif_shutdown();
+    curl_global_cleanup();
+}
+
+/* Sets c->msg to the formatted reason plus the error's name; returns e. */
+static mcsec_err fail(struct client *c, mcsec_err e, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static mcsec_err fail(struct client *c, mcsec_err e, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(c->msg, sizeof c->msg, fmt, ap);
+    va_end(ap);
+    size_t used = n < 0 ? 0 : ((size_t)n < sizeof c->msg ? (size_t)n : sizeof c->msg - 1);
+    const char *why = mcsec_strerror(e);
+    size_t room = sizeof c->msg - used;
+    if (room > 4)
+        (void)(snprintf(c->msg + used, room, " (%s)", why) < 0);
+    return e;
+}
+
+static mcsec_err join(char *out, size_t cap, const char *a, const char *b)
+{
+    int n = snprintf(out, cap, "%s/%s", a, b);
+    return n < 0 || (size_t)n >= cap ? MCSEC_ERR_LENGTH : MCSEC_OK;
+}
+
+/* ---- validation ---------------------------------------------------------------- */
+
+static mcsec_err check_validity(const struct kmsif_key_set *ks,
+                                const struct kmsif_certificate *cert, uint64_t period)
+{
+    int64_t from = 0, to = 0;
+    mcsec_err e =
+        client_period_start_unix(&from, period, cert->user_key_period, cert->user_key_offset);
+    if (e == MCSEC_OK)
+        e = client_period_start_unix(&to, period + 1, cert->user_key_period, cert->user_key_offset);
+    if (e == MCSEC_OK && ks->has_validity && (ks->valid_from != from || ks->valid_to != to))
+        e = MCSEC_ERR_PERIOD;
+    return e;
+}
+
+mcsec_err client_validate_key_set(const struct kmsif_certificate *cert,
+                                  const struct kmsif_key_set *ks, const char *user_uri,
+                                  uint64_t want_period)
+{
+    if (ks->revoked || cert->revoked)
+        return MCSEC_ERR_REVOKED;
+    if (strcmp(ks->user_uri, user_uri) != 0 ||
+        (ks->kms_uri[0] != '\0' && strcmp(ks->kms_uri, cert->kms_uri) != 0))
+        return MCSEC_ERR_ARGUMENT;
+    if (ks->key_period_no != want_period)
+        return MCSEC_ERR_PERIOD;
+    mcsec_err e = check_validity(ks, cert, want_period);
+    if (e != MCSEC_OK)
+        return e;
+    uint8_t uid[MCSEC_UID_BYTES];
+    e = mcsec_uid(uid, user_uri, strlen(user_uri), cert->kms_uri, strlen(cert->kms_uri),
+                  cert->user_key_period, cert->user_key_offset, want_period);
+    if (e == MCSEC_OK && CRYPTO_memcmp(uid, ks->user_id, sizeof uid) != 0)
+        e = MCSEC_ERR_KEY_INVALID;
+    if (e == MCSEC_OK)
+        e = mcsec_sakke_rsk_validate(cert->pub_enc_key, uid, sizeof uid, ks->rsk);
+    if (e == MCSEC_OK)
+        e = mcsec_eccsi_validate(cert->pub_auth_key, uid, sizeof uid, ks->ssk, ks->pvt);
+    return e;
+}
+
+/* A root certificate we are willing to anchor on. */
+static mcsec_err check_certificate(struct client *c, const struct kmsif_certificate *cert,
+                                   int64_t now)
+{
+    if (cert->role != KMSIF_ROLE_ROOT)
+        return fail(c, MCSEC_ERR_ARGUMENT, "KMS certificate %s is not a Root certificate",
+                    cert->cert_uri);
+    if (cert->revoked)
+        return fail(c, MCSEC_ERR_REVOKED, "KMS certificate %s is revoked", cert->cert_uri);
+    if (cert->has_validity && (now < cert->valid_from || now >= cert->valid_to))
+        return fail(c, MCSEC_ERR_PERIOD, "KMS certificate %s is not valid now", cert->cert_uri);
+    if (cert->user_key_period == 0 || cert->parameter_set != 1 || cert->kms_uri[0] == '\0')
+        return fail(c, MCSEC_ERR_UNSUPPORTED,
+                    "KMS certificate %s: zero key period, unknown parameter set or no KMS URI",
+                    cert->cert_uri);
+    return MCSEC_OK;
+}
+
+/* ---- records <-> structures ----------------------------------------------------- */
+
+static mcsec_err cert_to_record(struct client_recbuf *b, const struct store *s)
+{
+    const struct kmsif_certificate *c = &s->cert;
+    client_record_begin(b);
+    client_record_add(b, "type", "kms-cert");
+    client_record_add(b, "user_uri", s->user_uri);
+    client_record_add(b, "id", c->id);
+    client_record_add(b, "cert_uri", c->cert_uri);
+    client_record_add(b, "kms_uri", c->kms_uri);
+    client_record_add(b, "issuer", c->issuer);
+    if (c->has_validity) {
+        client_record_add_i64(b, "valid_from", c->valid_from);
+        client_record_add_i64(b, "valid_to", c->valid_to);
+    }
+    client_record_add_u64(b, "user_id_format", c->user_id_format);
+    client_record_add_u64(b, "user_key_period", c->user_key_period);
+    client_record_add_u64(b, "user_key_offset", c->user_key_offset);
+    client_record_add_hex(b, "pub_enc_key", c->pub_enc_key, sizeof c->pub_enc_key);
+    client_record_add_hex(b, "pub_auth_key", c->pub_auth_key, sizeof c->pub_auth_key);
+    client_record_add_u64(b, "parameter_set", c->parameter_set);
+    return client_record_finish(b, s->key);
+}
+
+static bool type_is(const struct client_record *r, const char *want)
+{
+    char t[32];
+    return client_record_text(r, "type", t, sizeof t) == MCSEC_OK && strcmp(t, want) == 0;
+}
+
+static mcsec_err u32_field(const struct client_record *r, const char *name, uint32_t *out)
+{
+    uint64_t v = 0;
+    mcsec_err e = client_record_u64(r, name, &v);
+    if (e == MCSEC_OK && v > UINT32_MAX)
+        e = MCSEC_ERR_ENCODING;
+    *out = (uint32_t)v;
+    return e;
+}
+
+static mcsec_err record_to_cert(struct store *s, const struct client_record *r)
+{
+    struct kmsif_certificate *c = &s->cert;
+    memset(c, 0, sizeof *c);
+    if (!type_is(r, "kms-cert"))
+        return MCSEC_ERR_ENCODING;
+    c->role = KMSIF_ROLE_ROOT;
+    mcsec_err e = client_record_text(r, "user_uri", s->user_uri, sizeof s->user_uri);
+    if (e == MCSEC_OK)
+        e = client_record_text(r, "id", c->id, sizeof c->id);
+    if (e == MCSEC_OK)
+        e = client_record_text(r, "cert_uri", c->cert_uri, sizeof c->cert_uri);
+    if (e == MCSEC_OK)
+        e = client_record_text(r, "kms_uri", c->kms_uri, sizeof c->kms_uri);
+    if (e == MCSEC_OK)
+        e = client_record_text(r, "issuer", c->issuer, sizeof c->issuer);
+    if (e == MCSEC_OK && client_record_get(r, "valid_from") != NULL) {
+        c->has_validity = true;
+        e = client_record_i64(r, "valid_from", &c->valid_from);
+        if (e == MCSEC_OK)
+            e = client_record_i64(r, "valid_to", &c->valid_to);
+    }
+    if (e == MCSEC_OK)
+        e = u32_field(r, "user_id_format", &c->user_id_format);
+    if (e == MCSEC_OK)
+        e = client_record_u64(r, "user_key_period", &c->user_key_period);
+    if (e == MCSEC_OK)
+        e = client_record_u64(r, "user_key_offset", &c->user_key_offset);
+    if (e == MCSEC_OK)
+        e = client_record_hex(r, "pub_enc_key", c->pub_enc_key, sizeof c->pub_enc_key);
+    if (e == MCSEC_OK)
+        e = client_record_hex(r, "pub_auth_key", c->pub_auth_key, sizeof c->pub_auth_key);
+    if (e == MCSEC_OK)
+        e = u32_field(r, "parameter_set", &c->parameter_set);
+    return e == MCSEC_OK ? MCSEC_OK : MCSEC_ERR_ENCODING;
+}
+
+static mcsec_err key_set_to_record(struct client_recbuf *b, const struct kmsif_key_set *ks,
+                                   const uint8_t key[CLIENT_STORE_KEY_BYTES])
+{
+    client_record_begin(b);
+    client_record_add(b, "type", "keyset");
+    client_record_add(b, "id", ks->id);
+    client_record_add(b, "user_uri", ks->user_uri);
+    client_record_add(b, "kms_uri", ks->kms_uri);
+    client_record_add(b, "cert_uri", ks->cert_uri);
+    client_record_add(b, "issuer", ks->issuer);
+    client_record_add_u64(b, "period_no", ks->key_period_no);
+    if (ks->has_validity) {
+        client_record_add_i64(b, "valid_from", ks->valid_from);
+        client_record_add_i64(b, "valid_to", ks->valid_to);
+    }
+    client_record_add_hex(b, "uid", ks->user_id, sizeof ks->user_id);
+    client_record_add_hex(b, "rsk", ks->rsk, sizeof ks->rsk);
+    client_record_add_hex(b, "ssk", ks->ssk, sizeof ks->ssk);
+    client_record_add_hex(b, "pvt", ks->pvt, sizeof ks->pvt);
+    return client_record_finish(b, key);
+}
+
+static mcsec_err record_to_key_set(struct kmsif_key_set *ks, const struct client_record *r)
+{
+    memset(ks, 0, sizeof *ks);
+    if (!type_is(r, "keyset"))
+        return MCSEC_ERR_ENCODING;
+    mcsec_err e = client_record_text(r, "id", ks->id, sizeof ks->id);
+    if (e == MCSEC_OK)
+        e = client_record_text(r, "user_uri", ks->user_uri, sizeof ks->user_uri);
+    if (e == MCSEC_OK)
+        e = client_record_text(r, "kms_uri", ks->kms_uri, sizeof ks->kms_uri);
+    if (e == MCSEC_OK)
+        e = client_record_text(r, "cert_uri", ks->cert_uri, sizeof ks->cert_uri);
+    if (e == MCSEC_OK)
+        e = client_record_text(r, "issuer", ks->issuer, sizeof ks->issuer);
+    if (e == MCSEC_OK)
+        e = client_record_u64(r, "period_no", &ks->key_period_no);
+    if (e == MCSEC_OK && client_record_get(r, "valid_from") != NULL) {
+        ks->has_validity = true;
+        e = client_record_i64(r, "valid_from", &ks->valid_from);
+        if (e == MCSEC_OK)
+            e = client_record_i64(r, "valid_to", &ks->valid_to);
+    }
+    if (e == MCSEC_OK)
+        e = client_record_hex(r, "uid", ks->user_id, sizeof ks->user_id);
+    if (e == MCSEC_OK)
+        e = client_record_hex(r, "rsk", ks->rsk, sizeof ks->rsk);
+    if (e == MCSEC_OK)
+        e = client_record_hex(r, "ssk", ks->ssk, sizeof ks->ssk);
+    if (e == MCSEC_OK)
+        e = client_record_hex(r, "pvt", ks->pvt, sizeof ks->pvt);
+    if (e != MCSEC_OK) {
+        MCSEC_WIPE(*ks);
+        return MCSEC_ERR_ENCODING;
+    }
+    return MCSEC_OK;
+}
+
+/* Reads, parses and MAC-checks one record file. buf is handed to the caller (wipe it). */
+static mcsec_err load_record(struct client *c, struct client_record *r, uint8_t **buf, size_t *len,
+                             const char *path, const uint8_t *key)
+{
+    mcsec_err e = client_read_private(buf, len, path, CLIENT_RECORD_MAX);
+    if (e == MCSEC_ERR_CONFIG)
+        return fail(c, e, "%s: not a private file of ours (mode must be 0600)", path);
+    if (e != MCSEC_OK)
+        return fail(c, e, "%s: cannot read", path);
+    e = client_record_parse(r, (const char *)*buf, *len);
+    if (e == MCSEC_OK)
+        e = client_record_verify(r, (const char *)*buf, key);
+    if (e != MCSEC_OK) {
+        client_buffer_free(*buf, *len);
+        *buf = NULL;
+        return fail(c, e, "%s: keystore record is damaged or was tampered with", path);
+    }
+    return MCSEC_OK;
+}
+
+/* ---- store open ------------------------------------------------------------------ */
+
+static mcsec_err identity_dir(struct client *c, char *out, size_t cap, const char *user_uri)
+{
+    char esc[3 * KMSIF_URI_MAX];
+    mcsec_err e = client_escape_identity(esc, sizeof esc, user_uri);
+    if (e == MCSEC_OK)
+        e = join(out, cap, c->store_dir, esc);
+    return e != MCSEC_OK ? fail(c, e, "identity %s cannot name a keystore directory", user_uri)
+                         : MCSEC_OK;
+}
+
+/* With no --user: the only identity directory in the store. */
+static mcsec_err only_identity(struct client *c, char *out, size_t cap)
+{
+    DIR *d = opendir(c->store_dir);
+    if (d == NULL)
+        return fail(c, MCSEC_ERR_NOT_FOUND, "no keystore in %s (run mcsec client init)",
+                    c->store_dir);
+    size_t n = 0;
+    mcsec_err e = MCSEC_OK;
+    struct dirent *de;
+    while ((de = readdir(d)) != NULL) {
+        if (de->d_name[0] == '.')
+            continue;
+        if (n++ == 0)
+            e = join(out, cap, c->store_dir, de->d_name);
+    }
+    closedir(d);
+    if (n != 1)
+        return fail(c, n == 0 ? MCSEC_ERR_NOT_FOUND : MCSEC_ERR_ARGUMENT,
+                    "%s holds no identity or several: give --user", c->store_dir);
+    return e;
+}
+
+static mcsec_err read_store_key(struct client *c, struct store *s)
+{
+    char path[CLIENT_PATH_MAX];
+    uint8_t *buf = NULL;
+    size_t len = 0;
+    mcsec_err e = join(path, sizeof path, s->dir, STORE_KEY);
+    if (e == MCSEC_OK)
+        e = client_read_private(&buf, &len, path, 64);
+    if (e == MCSEC_OK && len != sizeof s->key)
+        e = MCSEC_ERR_LENGTH;
+    if (e == MCSEC_OK)
+        memcpy(s->key, buf, sizeof s->key);
+    client_buffer_free(buf, len);
+    return e != MCSEC_OK ? fail(c, e, "%s: store key missing, unsafe or damaged", path) : MCSEC_OK;
+}
+
+/* Opens an initialised identity store: permissions, store key, certificate record. */
+static mcsec_err store_open(struct client *c, struct store *s)
+{
+    memset(s, 0, sizeof *s);
+    mcsec_err e = client_private_dir(c->store_dir);
+    if (e != MCSEC_OK)
+        return fail(c, e, "%s: keystore directory must be ours and mode 0700", c->store_dir);
+    e = c->user_uri != NULL ? identity_dir(c, s->dir, sizeof s->dir, c->user_uri)
+                            : only_identity(c, s->dir, sizeof s->dir);
+    if (e != MCSEC_OK)
+        return e;
+    if ((e = client_private_dir(s->dir)) != MCSEC_OK)
+        return fail(c, e, "%s: identity directory must be ours and mode 0700", s->dir);
+    if ((e = read_store_key(c, s)) != MCSEC_OK)
+        return e;
+    char path[CLIENT_PATH_MAX];
+    struct client_record r;
+    uint8_t *buf = NULL;
+    size_t len = 0;
+    if ((e = join(path, sizeof path, s->dir, CERT_FILE)) != MCSEC_OK ||
+        (e = load_record(c, &r, &buf, &len, path, s->key)) != MCSEC_OK)
+        return e;
+    e = record_to_cert(s, &r);
+    client_buffer_free(buf, len);
+    if (e != MCSEC_OK)
+        return fail(c, e, "%s: not a KMS certificate record", path);
+    if (c->user_uri != NULL && strcmp(c->user_uri, s->user_uri) != 0)
+        return fail(c, MCSEC_ERR_ARGUMENT, "%s belongs to another identity", s->dir);
+    return MCSEC_OK;
+}
+
+/* ---- init ------------------------------------------------------------------------ */
+
+static mcsec_err post_parse(struct client *c, struct kmsif_parsed_response *r, const char *path,
+                            enum kmsif_message want)
+{
+    uint8_t *body = NULL;
+    size_t len = 0;
+    mcsec_err e = client_http_post(c, &body, &len, path);
+    if (e != MCSEC_OK)
+        return e;
+    e = kmsif_parse_response(r, body, len, NULL, 0);
+    client_buffer_free(body, len);
+    if (e != MCSEC_OK)
+        return fail(c, e, "%s: the KMS response does not parse", path);
+    if (r->head.kind != want) {
+        kmsif_parsed_response_free(r);
+        return fail(c, MCSEC_ERR_ENCODING, "%s: unexpected KMS message", path);
+    }
+    return MCSEC_OK;
+}
+
+static mcsec_err ensure_store_key(struct client *c, struct store *s)
+{
+    char path[CLIENT_PATH_MAX];
+    mcsec_err e = join(path, sizeof path, s->dir, STORE_KEY);
+    if (e != MCSEC_OK)
+        return e;
+    e = read_store_key(c, s);
+    if (e == MCSEC_OK)
+        return MCSEC_OK;
+    uint8_t *probe = NULL;
+    size_t plen = 0;
+    mcsec_err exists = client_read_private(&probe, &plen, path, 64);
+    client_buffer_free(probe, plen);
+    if (exists != MCSEC_ERR_NOT_FOUND)
+        return e; /* present but unusable: refuse rather than replace */
+    if ((e = mcsec_random(s->key, sizeof s->key)) != MCSEC_OK ||
+        (e = client_write_atomic(path, s->key, sizeof s->key)) != MCSEC_OK)
+        return fail(c, e, "%s: cannot create the store key", path);
+    c->msg[0] = '\0';
+    return MCSEC_OK;
+}
+
+static mcsec_err write_record(struct client *c, const char *path, struct client_recbuf *b)
+{
+    mcsec_err e = client_write_atomic(path, (const uint8_t *)b->buf, b->len);
+    MCSEC_WIPE(*b);
+    return e != MCSEC_OK ? fail(c, e, "%s: cannot write", path) : MCSEC_OK;
+}
+
+/* External KMS certificates from the certificate cache, one record each under certs/. */
+static mcsec_err store_cert_cache(struct client *c, struct store *s, size_t *n_stored)
+{
+    struct kmsif_parsed_response *r = calloc(1, sizeof *r);
+    struct client_recbuf *b = malloc(sizeof *b);
+    char dir[CLIENT_PATH_MAX], path[CLIENT_PATH_MAX + 8], esc[3 * KMSIF_URI_MAX];
+    mcsec_err e = r == NULL || b == NULL ? MCSEC_ERR_NOMEM : MCSEC_OK;
+    if (e == MCSEC_OK && (e = post_parse(c, r, "certcache", KMSIF_MSG_CERTCACHE)) == MCSEC_OK) {
+        if ((e = join(dir, sizeof dir, s->dir, CERTS_DIR)) == MCSEC_OK &&
+            (e = client_private_dir(dir)) != MCSEC_OK)
+            fail(c, e, "%s: cannot create a private directory", dir);
+        for (size_t i = 0; e == MCSEC_OK && i < r->n_certs; i++) {
+            struct store ext = *s;
+            ext.cert = r->certs[i];
+            if (ext.cert.revoked || ext.cert.kms_uri[0] == '\0')
+                continue; /* a revoked certificate is never trusted */
+            if ((e = client_escape_identity(esc, sizeof esc, ext.cert.kms_uri)) == MCSEC_OK &&
+                snprintf(path, sizeof path, "%s/%s.rec", dir, esc) < (int)sizeof path &&
+                (e = cert_to_record(b, &ext)) == MCSEC_OK &&
+                (e = write_record(c, path, b)) == MCSEC_OK)
+                (*n_stored)++;
+            store_wipe(&ext);
+        }
+        kmsif_parsed_response_free(r);
+    }
+    free(r);
+    free(b);
+    return e;
+}
+
+mcsec_err client_init(struct client *c, struct client_status *st)
+{
+    struct kmsif_parsed_response *r = calloc(1, sizeof *r);
+    struct store *s = calloc(1, sizeof *s);
+    struct client_recbuf *b = malloc(sizeof *b);
+    char path[CLIENT_PATH_MAX];
+    c->msg[0] = '\0';
+    if (r == NULL || s == NULL || b == NULL) {
+        free(r), free(s), free(b);
+        return MCSEC_ERR_NOMEM;
+    }
+    mcsec_err e = post_parse(c, r, "init", KMSIF_MSG_INIT);
+    if (e != MCSEC_OK)
+        goto out_noparse;
+    if (r->n_certs != 1) {
+        e = fail(c, MCSEC_ERR_ENCODING, "%s", "KmsInit must carry exactly one certificate");
+        goto out;
+    }
+    const char *user = c->user_uri != NULL ? c->user_uri : r->head.user_uri;
+    if (user[0] == '\0' || strlen(user) >= sizeof s->user_uri) {
+        e = fail(c, MCSEC_ERR_ARGUMENT, "%s", "no user identity (give --user)");
+        goto out;
+    }
+    snprintf(s->user_uri, sizeof s->user_uri, "%s", user);
+    s->cert = r->certs[0];
+    if ((e = check_certificate(c, &s->cert, (int64_t)time(NULL))) != MCSEC_OK ||
+        (e = client_private_dir(c->store_dir)) != MCSEC_OK ||
+        (e = identity_dir(c, s->dir, sizeof s->dir, s->user_uri)) != MCSEC_OK ||
+        (e = client_private_dir(s->dir)) != MCSEC_OK ||
+        (e = join(path, sizeof path, s->dir, KEYSETS_DIR)) != MCSEC_OK ||
+        (e = client_private_dir(path)) != MCSEC_OK) {
+        if (c->msg[0] == '\0')
+            fail(c, e, "%s: keystore directories must be ours and mode 0700", c->store_dir);
+        goto out;
+    }
+    if ((e = ensure_store_key(c, s)) != MCSEC_OK || (e = cert_to_record(b, s)) != MCSEC_OK ||
+        (e = join(path, sizeof path, s->dir, CERT_FILE)) != MCSEC_OK ||
+        (e = write_record(c, path, b)) != MCSEC_OK)
+        goto out;
+    size_t n_ext = 0;
+    if ((e = store_cert_cache(c, s, &n_ext)) != MCSEC_OK)
+        goto out;
+    const char *saved_user = c->user_uri;
+    c->user_uri = s->user_uri;
+    e = client_status(c, st, (int64_t)time(NULL));
+    c->user_uri = saved_user;
+out:
+    kmsif_parsed_response_free(r);
+out_noparse:
+    store_wipe(s);
+    MCSEC_WIPE(*b);
+    free(r), free(s), free(b);
+    return e;
+}
+
+/* ---- fetch ----------------------------------------------------------------------- */
+
+static mcsec_err key_set_path(char *out, size_t cap, const struct store *s, uint64_t period)
+{
+    int n = snprintf(out, cap, "%s/%s/%" PRIu64 ".key", s->dir, KEYSETS_DIR, period);
+    return n < 0 || (size_t)n >= cap ? MCSEC_ERR_LENGTH : MCSEC_OK;
+}
+
+/* The key set for period among the response's, validated; *found false when none matches. */
+static mcsec_err pick_key_set(struct client *c, const struct store *s,
+                              const struct kmsif_parsed_response *r, uint64_t period, size_t *idx)
+{
+    for (size_t i = 0; i < r->n_key_sets; i++) {
+        const struct kmsif_key_set *ks = &r->key_sets[i];
+        if (ks->key_period_no != period || strcmp(ks->user_uri, s->user_uri) != 0)
+            continue;
+        mcsec_err e = client_validate_key_set(&s->cert, ks, s->user_uri, period);
+        if (e == MCSEC_ERR_REVOKED)
+            return fail(c, e, "the KMS marked the key set of %s as revoked: refused", s->user_uri);
+        if (e != MCSEC_OK)
+            return fail(c, e, "the key set of %s failed validation: refused", s->user_uri);
+        *idx = i;
+        return MCSEC_OK;
+    }
+    return fail(c, MCSEC_ERR_NOT_FOUND, "the KMS sent no key set of %s for the period",
+                s->user_uri);
+}
+
+static mcsec_err fetch_one(struct client *c, const struct store *s, int64_t t, uint64_t *period)
+{
+    char esc[3 * KMSIF_URI_MAX], path[4 * KMSIF_URI_MAX], file[CLIENT_PATH_MAX];
+    mcsec_err e = client_period_of(period, t, s->cert.user_key_period, s->cert.user_key_offset);
+    if (e != MCSEC_OK)
+        return fail(c, e, "%s", "time before the first key period");
+    uint64_t ntp = (uint64_t)t + MCSEC_NTP_UNIX_OFFSET;
+    if ((e = client_escape_identity(esc, sizeof esc, s->user_uri)) != MCSEC_OK ||
+        snprintf(path, sizeof path, "keyprov/%s/%08" PRIX64 "00000000", esc, ntp & 0xffffffffu) >=
+            (int)sizeof path ||
+        (e = key_set_path(file, sizeof file, s, *period)) != MCSEC_OK)
+        return fail(c, MCSEC_ERR_LENGTH, "%s", "request path too long");
+    struct kmsif_parsed_response *r = calloc(1, sizeof *r);
+    struct client_recbuf *b = malloc(sizeof *b);
+    size_t idx = 0;
+    if (r == NULL || b == NULL)
+        e = MCSEC_ERR_NOMEM;
+    else if ((e = post_parse(c, r, path, KMSIF_MSG_KEYPROV)) == MCSEC_OK) {
+        if ((e = pick_key_set(c, s, r, *period, &idx)) == MCSEC_OK &&
+            (e = key_set_to_record(b, &r->key_sets[idx], s->key)) == MCSEC_OK)
+            e = write_record(c, file, b);
+        kmsif_parsed_response_free(r);
+    }
+    if (b != NULL)
+        MCSEC_WIPE(*b);
+    free(r), free(b);
+    return e;
+}
+
+mcsec_err client_fetch(struct client *c, const int64_t *times, size_t n_times, uint64_t *fetched,
+                       size_t *n_fetched)
+{
+    struct store *s = calloc(1, sizeof *s);
+    *n_fetched = 0;
+    c->msg[0] = '\0';
+    if (s == NULL)
+        return MCSEC_ERR_NOMEM;
+    mcsec_err e = store_open(c, s);
+    if (e == MCSEC_OK && (e = check_certificate(c, &s->cert, (int64_t)time(NULL))) == MCSEC_OK) {
+        for (size_t i = 0; e == MCSEC_OK && i < n_times; i++) {
+            uint64_t p = 0;
+            e = fetch_one(c, s, times[i], &p);
+            if (e == MCSEC_OK)
+                fetched[(*n_fetched)++] = p;
+        }
+    }
+    store_wipe(s);
+    free(s);
+    return e;
+}
+
+/* ---- status / load ------------------------------------------------------------------ */
+
+static mcsec_err load_key_set(struct client *c, const struct store *s, struct kmsif_key_set *ks,
+                              uint64_t period)
+{
+    char path[CLIENT_PATH_MAX];
+    struct client_record r;
+    uint8_t *buf = NULL;
+    size_t len = 0;
+    mcsec_err e = key_set_path(path, sizeof path, s, period);
+    if (e == MCSEC_OK && (e = load_record(c, &r, &buf, &len, path, s->key)) == MCSEC_OK) {
+        e = record_to_key_set(ks, &r);
+        client_buffer_free(buf, len);
+        if (e == MCSEC_OK)
+            e = client_validate_key_set(&s->cert, ks, s->user_uri, period);
+        if (e != MCSEC_OK) {
+            MCSEC_WIPE(*ks);
+            fail(c, e, "%s: stored key set does not validate: keystore refused", path);
+        }
+    }
+    return e;
+}
+
+mcsec_err client_load_key_set(struct client *c, struct kmsif_key_set *out, uint64_t period_no)
+{
+    struct store *s = calloc(1, sizeof *s);
+    memset(out, 0, sizeof *out);
+    if (s == NULL)
+        return MCSEC_ERR_NOMEM;
+    mcsec_err e = store_open(c, s);
+    if (e == MCSEC_OK)
+        e = load_key_set(c, s, out, period_no);
+    store_wipe(s);
+    free(s);
+    return e;
+}
+
+/* "<digits>.key" -> period number. */
+static bool key_file_period(const char *name, uint64_t *p)
+{
+    size_t n = strlen(name);
+    if (n < 5 || n > 24 || strcmp(name + n - 4, ".key") != 0)
+        return false;
+    uint64_t v = 0;
+    for (size_t i = 0; i + 4 < n; i++) {
+        if (name[i] < '0' || name[i] > '9' || v > UINT64_MAX / 10 - 1)
+            return false;
+        v = v * 10 + (uint64_t)(name[i] - '0');
+    }
+    *p = v;
+    return true;
+}
+
+static int cmp_u64(const void *a, const void *b)
+{
+    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+    return (x > y) - (x < y);
+}
+
+/* Every key set file validates (else the whole store is refused). */
+static mcsec_err check_key_sets(struct client *c, const struct store *s, struct client_status *st)
+{
+    char dir[CLIENT_PATH_MAX];
+    mcsec_err e = join(dir, sizeof dir, s->dir, KEYSETS_DIR);
+    if (e == MCSEC_OK && (e = client_private_dir(dir)) != MCSEC_OK)
+        return fail(c, e, "%s: must be ours and mode 0700", dir);
+    DIR *d = opendir(dir);
+    if (d == NULL)
+        return fail(c, MCSEC_ERR_IO, "%s: cannot list", dir);
+    struct kmsif_key_set *ks = malloc(sizeof *ks);
+    struct dirent *de;
+    if (ks == NULL)
+        e = MCSEC_ERR_NOMEM;
+    while (e == MCSEC_OK && (de = readdir(d)) != NULL) {
+        uint64_t p = 0;
+        if (!key_file_period(de->d_name, &p))
+            continue; /* temporaries of an interrupted write, "." and ".." */
+        if (st->n_periods >= CLIENT_MAX_PERIODS)
+            e = fail(c, MCSEC_ERR_LENGTH, "%s: too many key sets", dir);
+        else if ((e = load_key_set(c, s, ks, p)) == MCSEC_OK)
+            st->periods[st->n_periods++] = p;
+    }
+    closedir(d);
+    if (ks != NULL)
+        MCSEC_WIPE(*ks);
+    free(ks);
+    qsort(st->periods, st->n_periods, sizeof st->periods[0], cmp_u64);
+    return e;
+}
+
+static size_t count_external(const struct store *s)
+{
+    char dir[CLIENT_PATH_MAX];
+    size_t n = 0;
+    if (join(dir, sizeof dir, s->dir, CERTS_DIR) != MCSEC_OK)
+        return 0;
+    DIR *d = opendir(dir);
+    struct dirent *de;
+    while (d != NULL && (de = readdir(d)) != NULL) {
+        size_t l = strlen(de->d_name);
+        n += l > 4 && strcmp(de->d_name + l - 4, ".rec") == 0;
+    }
+    if (d != NULL)
+        closedir(d);
+    return n;
+}
+
+mcsec_err client_status(struct client *c, struct client_status *st, int64_t now)
+{
+    struct store *s = calloc(1, sizeof *s);
+    memset(st, 0, sizeof *st);
+    if (s == NULL)
+        return MCSEC_ERR_NOMEM;
+    mcsec_err e = store_open(c, s);
+    if (e == MCSEC_OK)
+        e = check_key_sets(c, s, st);
+    if (e == MCSEC_OK) {
+        snprintf(st->user_uri, sizeof st->user_uri, "%s", s->user_uri);
+        snprintf(st->kms_uri, sizeof st->kms_uri, "%s", s->cert.kms_uri);
+        snprintf(st->cert_uri, sizeof st->cert_uri, "%s", s->cert.cert_uri);
+        st->period_len = s->cert.user_key_period;
+        st->offset = s->cert.user_key_offset;
+        st->n_external_certs = count_external(s);
+        e = client_period_of(&st->current_period, now, st->period_len, st->offset);
+        if (e == MCSEC_OK)
+            e = client_period_start_unix(&st->next_period_start, st->current_period + 1,
+                                         st->period_len, st->offset);
+        for (size_t i = 0; i < st->n_periods; i++) {
+            st->have_current |= st->periods[i] == st->current_period;
+            st->have_next |= st->periods[i] == st->current_period + 1;
+        }
+    }
+    store_wipe(s);
+    free(s);
+    return e;
+}
