@@ -9,6 +9,7 @@
 #include <time.h>
 
 #include "kmsd/log.h"
+#include "kmsd/secext.h"
 
 #define XML_TYPE  "application/xml; charset=utf-8"
 #define TEXT_TYPE "text/plain; charset=utf-8"
@@ -218,11 +219,11 @@ static void response_head(struct kmsif_response *r, struct kmsd_ctx *ctx,
 }
 
 static void reply_document(struct kmsd_reply *rep, struct kmsd_ctx *ctx,
-                           const struct kmsif_response *r)
+                           const struct kmsif_response *r, const struct kmsif_security *sec)
 {
     uint8_t *buf = NULL;
     size_t len = 0;
-    mcsec_err e = kmsif_write_response(&buf, &len, r, NULL);
+    mcsec_err e = kmsif_write_response(&buf, &len, r, sec); /* sec: TrK-wrapped, signed */
     if (e != MCSEC_OK) {
         kmsd_log(KMSD_LOG_ERROR, "cannot write KmsResponse",
                  (const char *const[]){"error", mcsec_strerror(e)}, 1);
@@ -369,7 +370,7 @@ static bool authenticate(struct kmsd_ctx *ctx, const struct kmsd_request *req,
 /* The optional KmsRequest body (D.2.2); on refusal rep is the error. */
 static bool check_body(struct kmsd_ctx *ctx, const struct kmsd_request *req, struct kmsd_reply *rep,
                        const struct kmsd_token_claims *claims, const struct kmsd_knobs *k,
-                       struct kmsif_request *kr)
+                       struct kmsif_request *kr, struct kmsd_secext *sx)
 {
     memset(kr, 0, sizeof *kr);
     const char *why = NULL;
@@ -378,7 +379,7 @@ static bool check_body(struct kmsd_ctx *ctx, const struct kmsd_request *req, str
         if (k->require_request_body)
             why = "a KmsRequest body is required";
     } else {
-        mcsec_err e = kmsif_parse_request(kr, req->body, req->body_len, NULL, 0);
+        mcsec_err e = kmsd_secext_parse_request(ctx->kms, sx, claims, kr, req->body, req->body_len);
         if (e != MCSEC_OK) {
             status = kmsd_http_status(e) == 403 ? 403 : 400;
             why = status == 403 ? "request signature not accepted" : "malformed KmsRequest";
@@ -402,7 +403,7 @@ static bool check_body(struct kmsd_ctx *ctx, const struct kmsd_request *req, str
 }
 
 static void do_init(struct kmsd_ctx *ctx, const struct kmsd_request *req, struct kmsd_reply *rep,
-                    const struct kmsd_knobs *k)
+                    const struct kmsd_knobs *k, const struct kmsif_security *sec)
 {
     struct kmsif_certificate cert;
     mcsec_err e = kms_root_certificate(ctx->kms, &cert);
@@ -415,11 +416,12 @@ static void do_init(struct kmsd_ctx *ctx, const struct kmsd_request *req, struct
     r.kind = KMSIF_MSG_INIT;
     r.certs = &cert;
     r.n_certs = 1;
-    reply_document(rep, ctx, &r);
+    reply_document(rep, ctx, &r, sec);
 }
 
 static void do_keyprov(struct kmsd_ctx *ctx, const struct kmsd_request *req, struct kmsd_reply *rep,
-                       const struct kmsd_route *route, const struct kmsd_knobs *k)
+                       const struct kmsd_route *route, const struct kmsd_knobs *k,
+                       const struct kmsif_security *sec)
 {
     struct timespec t0, t1;
     clock_gettime(CLOCK_MONOTONIC, &t0);
@@ -442,7 +444,7 @@ static void do_keyprov(struct kmsd_ctx *ctx, const struct kmsd_request *req, str
         r.kind = KMSIF_MSG_KEYPROV;
         r.key_sets = sets;
         r.n_key_sets = n;
-        reply_document(rep, ctx, &r);
+        reply_document(rep, ctx, &r, sec);
         if (rep->status == 200) {
             clock_gettime(CLOCK_MONOTONIC, &t1);
             int64_t us = (t1.tv_sec - t0.tv_sec) * 1000000 + (t1.tv_nsec - t0.tv_nsec) / 1000;
@@ -456,7 +458,7 @@ static void do_keyprov(struct kmsd_ctx *ctx, const struct kmsd_request *req, str
 
 static void do_certcache(struct kmsd_ctx *ctx, const struct kmsd_request *req,
                          struct kmsd_reply *rep, const struct kmsd_route *route,
-                         const struct kmsd_knobs *k)
+                         const struct kmsd_knobs *k, const struct kmsif_security *sec)
 {
     struct kmsif_certificate *certs = NULL;
     size_t n = 0;
@@ -473,12 +475,13 @@ static void do_certcache(struct kmsd_ctx *ctx, const struct kmsd_request *req,
     r.certs = certs;
     r.n_certs = n < KMSIF_MAX_CERTS ? n : KMSIF_MAX_CERTS;
     r.cache_num = cache_num;
-    reply_document(rep, ctx, &r);
+    reply_document(rep, ctx, &r, sec);
     free(certs);
 }
 
 static void do_cert(struct kmsd_ctx *ctx, const struct kmsd_request *req, struct kmsd_reply *rep,
-                    const struct kmsd_route *route, const struct kmsd_knobs *k)
+                    const struct kmsd_route *route, const struct kmsd_knobs *k,
+                    const struct kmsif_security *sec)
 {
     struct kmsif_certificate cert;
     mcsec_err e = kms_certificate_by_uri(ctx->kms, &cert, route->uri);
@@ -491,7 +494,7 @@ static void do_cert(struct kmsd_ctx *ctx, const struct kmsd_request *req, struct
     r.kind = KMSIF_MSG_CERTCACHE;
     r.certs = &cert;
     r.n_certs = 1;
-    reply_document(rep, ctx, &r);
+    reply_document(rep, ctx, &r, sec);
 }
 
 /* The caller identity: the token identity the path or body names, else the first one. */
@@ -504,6 +507,39 @@ static void choose_identity(struct kmsd_reply *rep, const struct kmsd_token_clai
     else if (kmsd_claims_has_identity(claims, kr->user_uri))
         id = kr->user_uri;
     snprintf(rep->identity, sizeof rep->identity, "%s", id ? id : "");
+}
+
+/* After the body check: the security extension's decision, then the route. */
+static void handle_kms_protected(struct kmsd_ctx *ctx, const struct kmsd_request *req,
+                                 struct kmsd_reply *rep, const struct kmsd_route *route,
+                                 const struct kmsd_knobs *k, const struct kmsd_token_claims *claims,
+                                 const struct kmsif_request *kr, struct kmsd_secext *sx)
+{
+    choose_identity(rep, claims, route, kr);
+    struct kms_caller caller = {rep->identity, rep->client[0] ? rep->client : NULL,
+                                req->request_id};
+    const char *why = NULL;
+    mcsec_err e = kmsd_secext_prepare(ctx->kms, sx, &caller, kr, route->kind, &why);
+    if (e == MCSEC_ERR_FORBIDDEN && why != NULL) {
+        kmsd_metrics_refusal(&ctx->metrics, KMSD_REFUSE_FORBIDDEN);
+        audit_refusal(ctx, req, rep, why);
+        reply_error(rep, ctx, req, 403, why, kmsd_refusal_name(KMSD_REFUSE_FORBIDDEN));
+        return;
+    }
+    if (e != MCSEC_OK) {
+        reply_service_error(rep, ctx, req, e);
+        return;
+    }
+    const struct kmsif_security *sec = kmsd_secext_security(sx);
+    switch (route->kind) {
+    case KMSD_ROUTE_INIT: do_init(ctx, req, rep, k, sec); break;
+    case KMSD_ROUTE_KEYPROV: do_keyprov(ctx, req, rep, route, k, sec); break;
+    case KMSD_ROUTE_CERTCACHE: do_certcache(ctx, req, rep, route, k, sec); break;
+    case KMSD_ROUTE_CERT: do_cert(ctx, req, rep, route, k, sec); break;
+    default: reply_error(rep, ctx, req, 404, "no such resource", "not_found"); break;
+    }
+    if (rep->status == 200)
+        rep->outcome = "ok";
 }
 
 static void handle_kms(struct kmsd_ctx *ctx, const struct kmsd_request *req, struct kmsd_reply *rep,
@@ -520,18 +556,13 @@ static void handle_kms(struct kmsd_ctx *ctx, const struct kmsd_request *req, str
         return;
     snprintf(rep->identity, sizeof rep->identity, "%s", kmsd_claims_identity(&claims));
     struct kmsif_request kr;
-    if (!check_body(ctx, req, rep, &claims, &k, &kr))
-        return;
-    choose_identity(rep, &claims, route, &kr);
-    switch (route->kind) {
-    case KMSD_ROUTE_INIT: do_init(ctx, req, rep, &k); break;
-    case KMSD_ROUTE_KEYPROV: do_keyprov(ctx, req, rep, route, &k); break;
-    case KMSD_ROUTE_CERTCACHE: do_certcache(ctx, req, rep, route, &k); break;
-    case KMSD_ROUTE_CERT: do_cert(ctx, req, rep, route, &k); break;
-    default: reply_error(rep, ctx, req, 404, "no such resource", "not_found"); break;
-    }
-    if (rep->status == 200)
-        rep->outcome = "ok";
+    struct kmsd_secext sx; /* the caller's TrK/InK for this request only; wiped below */
+    mcsec_err e = kmsd_secext_begin(ctx->kms, &sx);
+    if (e != MCSEC_OK)
+        reply_service_error(rep, ctx, req, e);
+    else if (check_body(ctx, req, rep, &claims, &k, &kr, &sx))
+        handle_kms_protected(ctx, req, rep, route, &k, &claims, &kr, &sx);
+    kmsd_secext_end(&sx);
 }
 
 static bool method_is(const struct kmsd_request *req, const char *m)
