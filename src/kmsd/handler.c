@@ -223,6 +223,14 @@ static void reply_document(struct kmsd_reply *rep, struct kmsd_ctx *ctx,
 {
     uint8_t *buf = NULL;
     size_t len = 0;
+    struct kmsif_response signed_r;
+    if (sec != NULL) {
+        /* The signature references the Id: make it an XML NCName (request ids may start with a
+         * digit). */
+        signed_r = *r;
+        snprintf(signed_r.id, sizeof signed_r.id, "kmsd-%.100s", r->id);
+        r = &signed_r;
+    }
     mcsec_err e = kmsif_write_response(&buf, &len, r, sec); /* sec: TrK-wrapped, signed */
     if (e != MCSEC_OK) {
         kmsd_log(KMSD_LOG_ERROR, "cannot write KmsResponse",
