@@ -150,6 +150,7 @@ kms_stop_pid "$KMSD_PID"
 KMSD_PID=
 
 # ---- direct HTTPS of mcsec-kmsd -----------------------------------------------------------
+: >"$T/tls.out" # created before the daemon starts: no race with the reader below
 "$KMS_KMSD" --demo --listen 127.0.0.1:0 --data-dir "$KMS_DATA" --tls-cert "$KMS_CERT" \
     --tls-key "$KMS_KEY" >"$T/tls.out" 2>"$T/tls.err" &
 KMSD_PID=$!
