@@ -210,6 +210,21 @@ expect 200 "$(post $R/keyprov "$ATOK" "$T/v.xml")" "keyprov, RFC 3394 / hex" "$T
     fail "variant not switched: $(json "$T/pv.json" 'j["wrap"] + "/" + j["cipher"]')"
 validate "$T/pv.json" "RFC 3394 without prefix, hex"
 
+# 7b. Rotating TrK and InK; the client confirms by signing with the new InK (no TrK-ID).
+"$MCSEC" kms user trk-rotate --data-dir "$D" --uri "$ALICE" --ink >"$T/rot3.json" || fail "rotate --ink"
+[ "$(json "$T/rot3.json" 'j["pending_ink"]')" = "ik.3.$ALICE" ] || fail "pending InK name"
+expect 200 "$(post $R/keyprov "$ATOK" "$T/r3.xml")" "rotation of both keys pending" "$T/r3.xml"
+"$CLIENT" parse "$T/r3.xml" "$TRK2" "$INK1" >"$T/pr3.json" || fail "parse with both new keys pending"
+TRK3="tk.3.$ALICE=$(json "$T/pr3.json" 'j["new_trk"]["key"]')"
+INK3="ik.3.$ALICE=$(json "$T/pr3.json" 'j["new_ink"]["key"]')"
+request "$T/rq3.xml" --sign "$INK3"
+expect 200 "$(post $R/keyprov "$ATOK" "$T/r4.xml" "$T/rq3.xml")" "request signed with the new InK" "$T/r4.xml"
+if "$CLIENT" parse "$T/r4.xml" "$TRK2" "$INK1" >/dev/null 2>&1; then fail "old keys still work"; fi
+"$CLIENT" parse "$T/r4.xml" "$TRK3" "$INK3" >"$T/pr4.json" || fail "parse with TrK 3 / InK 3"
+validate "$T/pr4.json" "after promotion by signature"
+request "$T/rq-old.xml" --sign "$INK1"
+expect 403 "$(post $R/keyprov "$ATOK" "$T/e.xml" "$T/rq-old.xml")" "signed with the retired InK" "$T/e.xml"
+
 # 8. Back to off: plain again, signed requests refused.
 "$MCSEC" kms secext set --data-dir "$D" --mode off >/dev/null || fail "secext set off"
 expect 200 "$(post $R/keyprov "$ATOK" "$T/o.xml")" "off again: plain" "$T/o.xml"
@@ -221,7 +236,7 @@ kill -TERM "$PID"
 wait "$PID" || fail "mcsec-kmsd exit status"
 PID=
 "$MCSEC" kms audit verify --data-dir "$D" >"$T/av.json" || fail "audit chain"
-for k in $TRK1_HEX $INK1_HEX ${TRK2##*=}; do
+for k in $TRK1_HEX $INK1_HEX ${TRK2##*=} ${TRK3##*=} ${INK3##*=}; do
     if grep -qai "$k" "$D"/kms.db* "$T/kmsd.out" "$T/kmsd.err"; then fail "a key in clear in the store or log"; fi
 done
 if command -v sqlite3 >/dev/null 2>&1; then
