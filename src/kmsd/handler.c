@@ -210,7 +210,8 @@ static void response_head(struct kmsif_response *r, struct kmsd_ctx *ctx,
     r->time = (int64_t)time(NULL);
     if (req->host != NULL && strlen(req->host) < 128)
         snprintf(r->client_req_url, sizeof r->client_req_url, "%s://%s%.*s",
-                 ctx->tls ? "https" : "http", req->host,
+                 req->forwarded_proto ? req->forwarded_proto : ctx->tls ? "https" : "http",
+                 req->host,
                  (int)(req->path_len < 100 ? req->path_len : 100), req->path);
     else
         snprintf(r->client_req_url, sizeof r->client_req_url, "%.*s",

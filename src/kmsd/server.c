@@ -186,17 +186,30 @@ static void append_body(struct conn_state *st, const char *data, size_t n)
     st->len += n;
 }
 
+/* Only a proxy on this host (nginx in front of us) may tell us the client's scheme. */
+static const char *forwarded_proto(struct MHD_Connection *conn, const char *client_ip)
+{
+    if (client_ip == NULL || (strncmp(client_ip, "127.", 4) != 0 && strcmp(client_ip, "::1") != 0))
+        return NULL;
+    const char *p = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "X-Forwarded-Proto");
+    if (p != NULL && (strcmp(p, "https") == 0 || strcmp(p, "http") == 0))
+        return p;
+    return NULL;
+}
+
 static enum MHD_Result handle(struct kmsd_server *s, struct MHD_Connection *conn, const char *url,
                               const char *method, struct conn_state *st)
 {
+    const char *client_ip = st->client_ip[0] ? st->client_ip : NULL;
     struct kmsd_request req = {
         .method = method,
         .path = url,
         .path_len = strlen(url),
         .authorization = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Authorization"),
         .host = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Host"),
+        .forwarded_proto = forwarded_proto(conn, client_ip),
         .request_id = st->id,
-        .client_ip = st->client_ip[0] ? st->client_ip : NULL,
+        .client_ip = client_ip,
         .body = st->body,
         .body_len = st->len,
         .body_too_large = st->too_large,
