@@ -214,7 +214,8 @@ void kms_user_keys_wipe(struct kms_user_keys *keys);
  * out-of-band bootstrap of the UE (the only time they leave the KMS in
  * clear). Refuses (MCSEC_ERR_ARGUMENT) a user who has a TrK already unless
  * replace (a lost or compromised UE: the old keys and any pending rotation
- * are deleted). MCSEC_ERR_NOT_FOUND for an unknown user, MCSEC_ERR_LENGTH
+ * are deleted). MCSEC_ERR_NOT_FOUND for an unknown user, MCSEC_ERR_REVOKED for a
+ * revoked one, MCSEC_ERR_LENGTH
  * when the key names would not fit (KMSIF_TEXT_MAX). Audited (user.trk;
  * names only). *out is zeroed on failure.
  */

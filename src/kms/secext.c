@@ -288,6 +288,8 @@ static mcsec_err do_provision(struct kms *k, struct store_tx *tx, struct provisi
     struct store_user u;
     struct store_user_key row;
     mcsec_err err = k->ops->user_get(tx, &u, a->uri);
+    if (err == MCSEC_OK && u.state == KMS_USER_REVOKED)
+        err = MCSEC_ERR_REVOKED; /* revocation is final: no new keys either */
     if (err == MCSEC_OK)
         err = read_rows(k, tx, c, a->uri);
     if (err == MCSEC_OK && c->present[STORE_KEY_TRK] && !a->replace)

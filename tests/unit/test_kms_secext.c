@@ -209,6 +209,12 @@ static void test_state_machine(void)
     CHECK_OK(kms_user_keys_load(k, &got, ALICE));
     CHECK(key_is(&got.trk, &keys.trk) && !got.has_ink && !got.has_new_trk && !got.has_new_ink);
 
+    /* A revoked user gets no keys. */
+    CHECK_OK(kms_user_add(k, &admin, "sip:carol@secext.example", KMS_ROLE_UE));
+    CHECK_OK(kms_user_set_state(k, &admin, "sip:carol@secext.example", KMS_USER_REVOKED));
+    CHECK_ERR(kms_user_trk_provision(k, &admin, "sip:carol@secext.example", true, false, &got),
+              MCSEC_ERR_REVOKED);
+
     /* A URI whose key names would not fit. */
     char long_uri[KMSIF_TEXT_MAX + 16];
     memset(long_uri, 'a', sizeof long_uri - 1);
