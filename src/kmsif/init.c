@@ -68,12 +68,22 @@ static void quiet_errors(const char *file, int line, const char *func, const cha
     (void)msg;
 }
 
+/* libxml2's generic messages (e.g. on a bad encoding of hostile input) are not log lines either. */
+static void quiet_generic(void *ctx, const char *fmt, ...)
+{
+    (void)ctx;
+    (void)fmt;
+}
+
 static void do_init(void)
 {
     if (xmlMemSetup(wipe_free, malloc, wipe_realloc, wipe_strdup) != 0)
         return;
     xmlInitParser();
     LIBXML_TEST_VERSION
+    /* This thread and every thread created later (the daemon's workers). */
+    xmlSetGenericErrorFunc(NULL, quiet_generic);
+    xmlThrDefSetGenericErrorFunc(NULL, quiet_generic);
     if (xmlSecInit() < 0)
         return;
     if (xmlSecCheckVersion() != 1 || xmlSecCryptoAppInit(NULL) < 0) {

@@ -16,7 +16,6 @@
  *     build/lib/libmcsec.a -lcrypto -o fuzz_cli_parse
  */
 #include <ctype.h>
-#include <dirent.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -25,6 +24,7 @@
 
 #include "check.h"
 #include "cli/parse.c" /* the parsers are part of the mcsec program, not the library */
+#include "fuzz.h"
 
 #define FUZZ_MAX_INPUT 4096
 #define FUZZ_MAX_WORDS 32
@@ -174,56 +174,20 @@ static void fuzz_one(const uint8_t *data, size_t size)
 
 #ifdef MCSEC_LIBFUZZER
 
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
-{
-    unsigned before = check_failures;
-    fuzz_one(data, size);
-    if (check_failures != before)
-        abort(); /* let libFuzzer keep the input */
-    return 0;
-}
+FUZZ_LIBFUZZER_ENTRY(FUZZ_MAX_INPUT, fuzz_one(data, size))
 
 #else
 
-static void corpus_dir(char *out, size_t cap)
+/* Replays the committed corpus; returns how many files it held. */
+static size_t replay_corpus(void)
 {
-    const char *env = getenv("MCSEC_FUZZ_CORPUS");
-    if (env != NULL) {
-        snprintf(out, cap, "%s", env);
-        return;
-    }
-    const char *slash = strrchr(__FILE__, '/');
-    int dir_len = slash != NULL ? (int)(slash - __FILE__) : 1;
-    snprintf(out, cap, "%.*s/corpus/cli_parse", dir_len, slash != NULL ? __FILE__ : ".");
-}
-
-static size_t replay_corpus(uint8_t *buf)
-{
-    char dir[1024], path[2048];
-    corpus_dir(dir, sizeof dir);
-    DIR *d = opendir(dir);
-    CHECK(d != NULL);
-    if (d == NULL) {
-        fprintf(stderr, "corpus folder %s not found\n", dir);
-        return 0;
-    }
-    size_t files = 0;
-    for (struct dirent *e; (e = readdir(d)) != NULL;) {
-        if (e->d_name[0] == '.')
-            continue;
-        snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
-        FILE *f = fopen(path, "rb");
-        CHECK(f != NULL);
-        if (f == NULL)
-            continue;
-        size_t n = fread(buf, 1, FUZZ_MAX_INPUT, f);
-        fclose(f);
-        fuzz_one(buf, n);
-        files++;
-    }
-    closedir(d);
-    return files;
+    struct fuzz_corpus c;
+    fuzz_corpus_load(&c, "cli_parse", FUZZ_MAX_INPUT);
+    for (size_t i = 0; i < c.n; i++)
+        fuzz_one(c.files[i].data, c.files[i].len);
+    size_t n = c.n;
+    fuzz_corpus_free(&c);
+    return n;
 }
 
 /* Random octets biased towards the characters the parsers care about. */
@@ -362,8 +326,7 @@ static void secrets_not_echoed(void)
 
 int main(void)
 {
-    static uint8_t buf[FUZZ_MAX_INPUT];
-    size_t files = replay_corpus(buf);
+    size_t files = replay_corpus();
     printf("replayed %zu corpus files\n", files);
     CHECK(files >= 20);
     random_inputs();

@@ -12,13 +12,13 @@
  * of it and seeded random inputs. With -DMCSEC_LIBFUZZER -fsanitize=fuzzer
  * it is a libFuzzer target (make fuzz).
  */
-#include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "check.h"
 #include "client/client.h"
+#include "fuzz.h"
 
 #define FUZZ_MAX_INPUT (CLIENT_RECORD_MAX + 64)
 
@@ -127,70 +127,28 @@ static void fuzz_one(const uint8_t *data, size_t size)
 
 #ifdef MCSEC_LIBFUZZER
 
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
-{
-    unsigned before = check_failures;
-    fuzz_one(data, size);
-    if (check_failures != before)
-        abort();
-    return 0;
-}
+FUZZ_LIBFUZZER_ENTRY(FUZZ_MAX_INPUT, fuzz_one(data, size))
 
 #else
 
-#define MAX_CORPUS 64
-static uint8_t *corpus[MAX_CORPUS];
-static size_t corpus_len[MAX_CORPUS], n_corpus;
-
-static void corpus_dir(char *out, size_t cap)
-{
-    const char *env = getenv("MCSEC_FUZZ_CORPUS");
-    if (env != NULL) {
-        snprintf(out, cap, "%s", env);
-        return;
-    }
-    const char *slash = strrchr(__FILE__, '/');
-    int dir_len = slash != NULL ? (int)(slash - __FILE__) : 1;
-    snprintf(out, cap, "%.*s/corpus/client_record", dir_len, slash != NULL ? __FILE__ : ".");
-}
+static struct fuzz_corpus corpus;
 
 static void replay_corpus(void)
 {
-    char dir[1024], path[2048];
-    corpus_dir(dir, sizeof dir);
-    DIR *d = opendir(dir);
-    CHECK(d != NULL);
-    if (d == NULL)
-        return;
-    for (struct dirent *e; (e = readdir(d)) != NULL;) {
-        if (e->d_name[0] == '.' || n_corpus >= MAX_CORPUS)
-            continue;
-        snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
-        FILE *f = fopen(path, "rb");
-        CHECK(f != NULL);
-        if (f == NULL)
-            continue;
-        uint8_t *buf = malloc(FUZZ_MAX_INPUT);
-        if (buf == NULL)
-            abort();
-        size_t n = fread(buf, 1, FUZZ_MAX_INPUT, f);
-        fclose(f);
-        fuzz_one(buf, n);
-        corpus[n_corpus] = buf;
-        corpus_len[n_corpus++] = n;
-    }
-    closedir(d);
+    fuzz_corpus_load(&corpus, "client_record", FUZZ_MAX_INPUT);
+    for (size_t i = 0; i < corpus.n; i++)
+        fuzz_one(corpus.files[i].data, corpus.files[i].len);
 }
 
 static void mutations(void)
 {
     uint8_t *buf = malloc(FUZZ_MAX_INPUT);
-    if (buf == NULL || n_corpus == 0)
+    if (buf == NULL || corpus.n == 0)
         abort();
     for (unsigned i = 0; i < test_iterations(20000); i++) {
-        size_t c = (size_t)test_rand_below(n_corpus), n = corpus_len[c];
-        memcpy(buf, corpus[c], n);
+        const struct fuzz_file *seed = &corpus.files[test_rand_below(corpus.n)];
+        size_t n = seed->len;
+        memcpy(buf, seed->data, n);
         unsigned edits = 1 + (unsigned)test_rand_below(4);
         for (unsigned k = 0; k < edits && n > 0; k++) {
             size_t at = (size_t)test_rand_below(n);
@@ -214,8 +172,8 @@ int main(void)
 {
     (void)test_seed();
     replay_corpus();
-    printf("corpus: %zu files, %u accepted, %u with a valid MAC\n", n_corpus, accepted, verified);
-    CHECK(n_corpus >= 5 && verified >= 2);
+    printf("corpus: %zu files, %u accepted, %u with a valid MAC\n", corpus.n, accepted, verified);
+    CHECK(corpus.n >= 5 && verified >= 2);
     mutations();
     uint8_t buf[256];
     for (unsigned i = 0; i < test_iterations(5000); i++) {
@@ -223,8 +181,7 @@ int main(void)
         test_rand_bytes(buf, n);
         fuzz_one(buf, n);
     }
-    for (size_t i = 0; i < n_corpus; i++)
-        free(corpus[i]);
+    fuzz_corpus_free(&corpus);
     return check_done();
 }
 

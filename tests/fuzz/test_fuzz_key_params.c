@@ -10,12 +10,12 @@
  * research notes, plus malformed cases: "ok-" files must decode, "bad-"
  * files must be refused. Built with MCSEC_LIBFUZZER it is a libFuzzer entry.
  */
-#include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "check.h"
+#include "fuzz.h"
 #include "mcsec/mikey_sakke.h"
 
 #define FUZZ_MAX_INPUT 8192
@@ -57,61 +57,32 @@ static mcsec_err fuzz_one(const uint8_t *data, size_t size)
 
 #ifdef MCSEC_LIBFUZZER
 
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
-{
-    unsigned before = check_failures;
-    if (size <= FUZZ_MAX_INPUT)
-        (void)fuzz_one(data, size);
-    if (check_failures != before)
-        abort();
-    return 0;
-}
+FUZZ_LIBFUZZER_ENTRY(FUZZ_MAX_INPUT, fuzz_one(data, size))
 
 #else
 
-static size_t replay_corpus(uint8_t *buf)
+/* Replays the committed corpus: "ok-" files must open, "bad-" files must be refused. */
+static size_t replay_corpus(void)
 {
-    char dir[4096], path[8192];
-    const char *env = getenv("MCSEC_FUZZ_CORPUS");
-    const char *slash = strrchr(__FILE__, '/');
-    if (env != NULL)
-        snprintf(dir, sizeof dir, "%s", env);
-    else
-        snprintf(dir, sizeof dir, "%.*s/corpus/key_params",
-                 slash != NULL ? (int)(slash - __FILE__) : 1, slash != NULL ? __FILE__ : ".");
-    DIR *d = opendir(dir);
-    CHECK(d != NULL);
-    if (d == NULL)
-        return 0;
-    size_t files = 0;
-    struct dirent *e;
-    while ((e = readdir(d)) != NULL) {
-        if (e->d_name[0] == '.')
-            continue;
-        snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
-        FILE *fp = fopen(path, "rb");
-        CHECK(fp != NULL);
-        if (fp == NULL)
-            continue;
-        size_t n = fread(buf, 1, FUZZ_MAX_INPUT, fp);
-        fclose(fp);
-        mcsec_err err = fuzz_one(buf, n);
-        if (strncmp(e->d_name, "ok-", 3) == 0)
+    struct fuzz_corpus c;
+    fuzz_corpus_load(&c, "key_params", FUZZ_MAX_INPUT);
+    for (size_t i = 0; i < c.n; i++) {
+        mcsec_err err = fuzz_one(c.files[i].data, c.files[i].len);
+        if (strncmp(c.files[i].name, "ok-", 3) == 0)
             CHECK_OK(err);
-        if (strncmp(e->d_name, "bad-", 4) == 0)
+        if (strncmp(c.files[i].name, "bad-", 4) == 0)
             CHECK(err != MCSEC_OK);
-        files++;
     }
-    closedir(d);
-    return files;
+    size_t n = c.n;
+    fuzz_corpus_free(&c);
+    return n;
 }
 
 int main(void)
 {
     static uint8_t buf[FUZZ_MAX_INPUT];
     (void)test_seed();
-    size_t files = replay_corpus(buf);
+    size_t files = replay_corpus();
     printf("replayed %zu corpus files\n", files);
     CHECK(files >= 10);
     for (unsigned i = 0; i < test_iterations(20000); i++) {

@@ -10,12 +10,12 @@
  * objects of src/kmsd/ except main.c, cjose, jansson and the test support).
  */
 #include <cjose/cjose.h>
-#include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "check.h"
+#include "fuzz.h"
 #include "kmsd/config.h"
 #include "kmsd/route.h"
 #include "kmsd/token.h"
@@ -165,51 +165,26 @@ static void setup(void)
 
 #ifdef MCSEC_LIBFUZZER
 
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+static void fuzz_entry(const uint8_t *data, size_t size)
 {
     if (tokens == NULL)
         setup();
-    unsigned before = check_failures;
-    if (size <= FUZZ_MAX_INPUT)
-        fuzz_one(data, size);
-    if (check_failures != before)
-        abort();
-    return 0;
+    fuzz_one(data, size);
 }
+
+FUZZ_LIBFUZZER_ENTRY(FUZZ_MAX_INPUT, fuzz_entry(data, size))
 
 #else
 
-static size_t replay_corpus(uint8_t *buf)
+static size_t replay_corpus(void)
 {
-    char dir[1024], path[2048];
-    const char *env = getenv("MCSEC_FUZZ_CORPUS");
-    const char *slash = strrchr(__FILE__, '/');
-    if (env != NULL)
-        snprintf(dir, sizeof dir, "%s", env);
-    else
-        snprintf(dir, sizeof dir, "%.*s/corpus/kmsd", slash ? (int)(slash - __FILE__) : 1,
-                 slash ? __FILE__ : ".");
-    DIR *d = opendir(dir);
-    CHECK(d != NULL);
-    if (d == NULL)
-        return 0;
-    size_t files = 0;
-    for (struct dirent *e; (e = readdir(d)) != NULL;) {
-        if (e->d_name[0] == '.')
-            continue;
-        snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
-        FILE *f = fopen(path, "rb");
-        CHECK(f != NULL);
-        if (f == NULL)
-            continue;
-        size_t n = fread(buf, 1, FUZZ_MAX_INPUT, f);
-        fclose(f);
-        fuzz_one(buf, n);
-        files++;
-    }
-    closedir(d);
-    return files;
+    struct fuzz_corpus c;
+    fuzz_corpus_load(&c, "kmsd", FUZZ_MAX_INPUT);
+    for (size_t i = 0; i < c.n; i++)
+        fuzz_one(c.files[i].data, c.files[i].len);
+    size_t n = c.n;
+    fuzz_corpus_free(&c);
+    return n;
 }
 
 /* Mutations of the corpus-like seeds plus random octets biased to path characters. */
@@ -251,10 +226,9 @@ static void random_inputs(void)
 
 int main(void)
 {
-    static uint8_t buf[FUZZ_MAX_INPUT];
     setup();
     printf("test_fuzz_kmsd: seed %llu\n", (unsigned long long)test_seed());
-    size_t files = replay_corpus(buf);
+    size_t files = replay_corpus();
     printf("replayed %zu corpus files\n", files);
     CHECK(files >= 20);
     random_inputs();

@@ -16,7 +16,6 @@
  * billion laughs, external entities, XInclude), then seeded mutations of it.
  * Built with -DMCSEC_LIBFUZZER -fsanitize=fuzzer it is a libFuzzer target.
  */
-#include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,6 +24,7 @@
 #include <libxml/parserInternals.h>
 
 #include "check.h"
+#include "fuzz.h"
 #include "kmsif/internal.h"
 #include "kmsif/kmsif.h"
 
@@ -145,69 +145,19 @@ static void fuzz_one(const uint8_t *data, size_t size)
 
 #ifdef MCSEC_LIBFUZZER
 
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
-{
-    unsigned before = check_failures;
-    fuzz_one(data, size);
-    if (check_failures != before)
-        abort();
-    return 0;
-}
+FUZZ_LIBFUZZER_ENTRY(FUZZ_MAX_INPUT, fuzz_one(data, size))
 
 #else
 
-static void corpus_dir(char *out, size_t cap)
+/* Replays the committed corpus; parsing any file must stay fast (no entity blow-up). */
+static void replay_corpus(const struct fuzz_corpus *c)
 {
-    const char *env = getenv("MCSEC_FUZZ_CORPUS");
-    if (env != NULL) {
-        snprintf(out, cap, "%s", env);
-        return;
-    }
-    const char *slash = strrchr(__FILE__, '/');
-    int dir_len = slash != NULL ? (int)(slash - __FILE__) : 1;
-    snprintf(out, cap, "%.*s/corpus/kmsif", dir_len, slash != NULL ? __FILE__ : ".");
-}
-
-struct seed_doc {
-    uint8_t *data;
-    size_t len;
-};
-
-static size_t replay_corpus(struct seed_doc *docs, size_t cap)
-{
-    char dir[1024], path[2048];
-    corpus_dir(dir, sizeof dir);
-    DIR *d = opendir(dir);
-    CHECK(d != NULL);
-    if (d == NULL)
-        return 0;
-    size_t files = 0;
-    for (struct dirent *e; (e = readdir(d)) != NULL;) {
-        if (e->d_name[0] == '.')
-            continue;
-        snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
-        FILE *f = fopen(path, "rb");
-        CHECK(f != NULL);
-        if (f == NULL)
-            continue;
-        uint8_t *buf = malloc(FUZZ_MAX_INPUT);
-        size_t n = fread(buf, 1, FUZZ_MAX_INPUT, f);
-        fclose(f);
+    for (size_t i = 0; i < c->n; i++) {
         clock_t t0 = clock();
-        fuzz_one(buf, n);
+        fuzz_one(c->files[i].data, c->files[i].len);
         double secs = (double)(clock() - t0) / CLOCKS_PER_SEC;
-        CHECK(secs < 2.0); /* no expansion blow-up */
-        if (files < cap && n < 65536) {
-            docs[files].data = buf;
-            docs[files].len = n;
-        } else {
-            free(buf);
-        }
-        files++;
+        CHECK(secs < 2.0);
     }
-    closedir(d);
-    return files;
 }
 
 /* Known outcomes of a few corpus-style documents, so the invariants are not all there is. */
@@ -296,25 +246,25 @@ int main(void)
 {
     printf("seed %llu\n", (unsigned long long)test_seed());
     setup();
-    static struct seed_doc docs[128];
-    size_t files = replay_corpus(docs, 128);
-    printf("replayed %zu corpus files, %u accepted\n", files, accepted);
+    struct fuzz_corpus corpus;
+    fuzz_corpus_load(&corpus, "kmsif", FUZZ_MAX_INPUT);
+    replay_corpus(&corpus);
+    printf("replayed %zu corpus files, %u accepted\n", corpus.n, accepted);
     CHECK(accepted >= 14); /* the vendor, written and client documents */
-    CHECK(files >= 12);
+    CHECK(corpus.n >= 12);
     known_answers();
-    size_t usable = files < 128 ? files : 128;
+    /* Mutations of the documents that fit the buffer (the oversize ones are replayed only). */
     static uint8_t buf[65536 + 256];
-    for (unsigned i = 0; i < test_iterations(3000) && usable > 0; i++) {
-        const struct seed_doc *d = &docs[test_rand_below(usable)];
-        if (d->data == NULL)
+    for (unsigned i = 0; i < test_iterations(3000) && corpus.n > 0; i++) {
+        const struct fuzz_file *d = &corpus.files[test_rand_below(corpus.n)];
+        if (d->len >= 65536)
             continue;
         size_t n = d->len;
         memcpy(buf, d->data, n);
         mutate(buf, &n, sizeof buf);
         fuzz_one(buf, n);
     }
-    for (size_t i = 0; i < usable; i++)
-        free(docs[i].data);
+    fuzz_corpus_free(&corpus);
     return check_done();
 }
 

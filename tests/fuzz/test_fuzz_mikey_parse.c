@@ -17,12 +17,12 @@
  * Built with -DMCSEC_LIBFUZZER -fsanitize=fuzzer the same checks become a
  * libFuzzer target (make fuzz).
  */
-#include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "check.h"
+#include "fuzz.h"
 #include "mcsec/mikey.h"
 
 #define FUZZ_MAX_INPUT (MCSEC_MIKEY_MAX_MESSAGE_BYTES + 1024)
@@ -110,30 +110,9 @@ static struct outcome fuzz_one(const uint8_t *data, size_t size)
 
 #ifdef MCSEC_LIBFUZZER
 
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
-{
-    unsigned before = check_failures;
-    if (size <= FUZZ_MAX_INPUT)
-        (void)fuzz_one(data, size);
-    if (check_failures != before)
-        abort(); /* let libFuzzer keep the input */
-    return 0;
-}
+FUZZ_LIBFUZZER_ENTRY(FUZZ_MAX_INPUT, fuzz_one(data, size))
 
 #else
-
-static void corpus_dir(char *out, size_t cap)
-{
-    const char *env = getenv("MCSEC_FUZZ_CORPUS");
-    if (env != NULL) {
-        snprintf(out, cap, "%s", env);
-        return;
-    }
-    const char *slash = strrchr(__FILE__, '/');
-    int dir_len = slash != NULL ? (int)(slash - __FILE__) : 1;
-    snprintf(out, cap, "%.*s/corpus/mikey_parse", dir_len, slash != NULL ? __FILE__ : ".");
-}
 
 /* The expectation a file name states; unprefixed files only must not crash. */
 static void check_expectation(const char *name, struct outcome o)
@@ -150,33 +129,15 @@ static void check_expectation(const char *name, struct outcome o)
         CHECK_OK(o.b64);
 }
 
-static size_t replay_corpus(uint8_t *buf)
+static size_t replay_corpus(void)
 {
-    char dir[4096], path[8192];
-    corpus_dir(dir, sizeof dir);
-    DIR *d = opendir(dir);
-    if (d == NULL) {
-        fprintf(stderr, "corpus folder %s not found\n", dir);
-        CHECK(d != NULL);
-        return 0;
-    }
-    size_t files = 0;
-    struct dirent *e;
-    while ((e = readdir(d)) != NULL) {
-        if (e->d_name[0] == '.')
-            continue;
-        snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
-        FILE *fp = fopen(path, "rb");
-        CHECK(fp != NULL);
-        if (fp == NULL)
-            continue;
-        size_t n = fread(buf, 1, FUZZ_MAX_INPUT, fp);
-        fclose(fp);
-        check_expectation(e->d_name, fuzz_one(buf, n));
-        files++;
-    }
-    closedir(d);
-    return files;
+    struct fuzz_corpus c;
+    fuzz_corpus_load(&c, "mikey_parse", FUZZ_MAX_INPUT);
+    for (size_t i = 0; i < c.n; i++)
+        check_expectation(c.files[i].name, fuzz_one(c.files[i].data, c.files[i].len));
+    size_t n = c.n;
+    fuzz_corpus_free(&c);
+    return n;
 }
 
 /* Random octets, and random octets behind a valid-looking HDR so the payload loop is reached. */
@@ -198,9 +159,8 @@ static void random_inputs(void)
 
 int main(void)
 {
-    static uint8_t buf[FUZZ_MAX_INPUT];
     (void)test_seed();
-    size_t files = replay_corpus(buf);
+    size_t files = replay_corpus();
     printf("replayed %zu corpus files\n", files);
     CHECK(files >= 15);
     random_inputs();
