@@ -101,5 +101,8 @@ extern const struct cli_command cli_mikey_commands[];
 extern const struct cli_command cli_kms_commands[];
 extern const struct cli_command cli_kms_token_commands[];
 extern const struct cli_command cli_client_commands[];
+extern const struct cli_command cli_gms_commands[];
+extern const struct cli_command cli_ue_commands[];
+extern const struct cli_command cli_server_commands[];
 
 #endif

@@ -25,6 +25,9 @@ static const struct cli_command *const modules[] = {
     cli_kms_commands,
     cli_kms_token_commands,
     cli_client_commands,
+    cli_gms_commands,
+    cli_ue_commands,
+    cli_server_commands,
 };
 #define N_MODULES (sizeof modules / sizeof modules[0])
 

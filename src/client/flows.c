@@ -1,0 +1,281 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * Key distribution flows over the keystore: open an identity for
+ * MIKEY-SAKKE, build/open I_MESSAGEs with its key sets, keep a GMS's GMK.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "client/flows.h"
+
+#define CERT_FILE "kms-cert.rec"
+#define STORE_KEY "store.key"
+
+static mcsec_err fail(struct flows_id *id, mcsec_err e, const char *what)
+{
+    snprintf(id->c.msg, sizeof id->c.msg, "%s", what);
+    return e;
+}
+
+static mcsec_err path_in(char *out, size_t cap, const char *dir, const char *name)
+{
+    int n = snprintf(out, cap, "%s/%s", dir, name);
+    return n < 0 || (size_t)n >= cap ? MCSEC_ERR_LENGTH : MCSEC_OK;
+}
+
+/* Reads, parses and MAC-checks a record of the identity dir; *buf to free with client_buffer_free.
+ */
+static mcsec_err read_record(struct flows_id *id, struct client_record *r, uint8_t **buf,
+                             size_t *len, const char *name)
+{
+    char path[CLIENT_PATH_MAX];
+    mcsec_err e = path_in(path, sizeof path, id->dir, name);
+    *buf = NULL;
+    *len = 0;
+    if (e == MCSEC_OK)
+        e = client_read_private(buf, len, path, CLIENT_RECORD_MAX);
+    if (e != MCSEC_OK)
+        return e;
+    e = client_record_parse(r, (const char *)*buf, *len);
+    if (e == MCSEC_OK)
+        e = client_record_verify(r, (const char *)*buf, id->store_key);
+    if (e != MCSEC_OK) {
+        client_buffer_free(*buf, *len);
+        *buf = NULL;
+        snprintf(id->c.msg, sizeof id->c.msg, "%.400s: record is damaged or was tampered with",
+                 name);
+    }
+    return e;
+}
+
+static mcsec_err read_store_key(struct flows_id *id)
+{
+    char path[CLIENT_PATH_MAX];
+    uint8_t *buf = NULL;
+    size_t len = 0;
+    mcsec_err e = path_in(path, sizeof path, id->dir, STORE_KEY);
+    if (e == MCSEC_OK)
+        e = client_read_private(&buf, &len, path, 64);
+    if (e == MCSEC_OK && len != sizeof id->store_key)
+        e = MCSEC_ERR_LENGTH;
+    if (e == MCSEC_OK)
+        memcpy(id->store_key, buf, sizeof id->store_key);
+    client_buffer_free(buf, len);
+    return e;
+}
+
+/* The KMS values MIKEY-SAKKE needs, from the certificate record client init wrote. */
+static mcsec_err read_cert(struct flows_id *id)
+{
+    struct client_record r;
+    uint8_t *buf;
+    size_t len;
+    mcsec_err e = read_record(id, &r, &buf, &len, CERT_FILE);
+    if (e != MCSEC_OK)
+        return e;
+    if ((e = client_record_text(&r, "kms_uri", id->kms_uri, sizeof id->kms_uri)) == MCSEC_OK &&
+        (e = client_record_u64(&r, "user_key_period", &id->cert.period_len)) == MCSEC_OK &&
+        (e = client_record_u64(&r, "user_key_offset", &id->cert.period_offset)) == MCSEC_OK &&
+        (e = client_record_hex(&r, "pub_enc_key", id->z, sizeof id->z)) == MCSEC_OK)
+        e = client_record_hex(&r, "pub_auth_key", id->kpak, sizeof id->kpak);
+    client_buffer_free(buf, len);
+    if (e != MCSEC_OK)
+        return fail(id, e, "the KMS certificate record lacks a MIKEY-SAKKE value");
+    id->cert.uri = id->kms_uri;
+    id->cert.uri_len = strlen(id->kms_uri);
+    id->cert.z_pub = id->z;
+    id->cert.kpak = id->kpak;
+    return MCSEC_OK;
+}
+
+static bool held(const struct client_status *st, uint64_t p)
+{
+    for (size_t i = 0; i < st->n_periods; i++)
+        if (st->periods[i] == p)
+            return true;
+    return false;
+}
+
+mcsec_err flows_open_id(struct flows_id *id, const char *store_dir, const char *user, int64_t now)
+{
+    struct client_status st;
+    char esc[3 * KMSIF_URI_MAX];
+    mcsec_err e;
+
+    memset(id, 0, sizeof *id);
+    id->c.store_dir = store_dir;
+    id->c.user_uri = user;
+    if ((e = client_status(&id->c, &st, now)) != MCSEC_OK)
+        return e;
+    snprintf(id->user_uri, sizeof id->user_uri, "%s", st.user_uri);
+    id->c.user_uri = id->user_uri;
+    id->current_period = st.current_period;
+    if ((e = client_escape_identity(esc, sizeof esc, id->user_uri)) != MCSEC_OK ||
+        (e = path_in(id->dir, sizeof id->dir, store_dir, esc)) != MCSEC_OK)
+        return fail(id, e, "identity cannot name a keystore directory");
+    if ((e = read_store_key(id)) != MCSEC_OK)
+        return fail(id, e, "store key missing, unsafe or damaged");
+    if ((e = read_cert(id)) != MCSEC_OK)
+        return e;
+    if (!st.have_current)
+        return fail(id, MCSEC_ERR_NOT_FOUND,
+                    "no key set for the current period (run mcsec client fetch)");
+    /* Current first: flows_build signs with sets[0]. */
+    uint64_t want[FLOWS_MAX_SETS] = {st.current_period, st.current_period + 1,
+                                     st.current_period - 1};
+    for (size_t i = 0; i < FLOWS_MAX_SETS; i++) {
+        if ((i == 2 && st.current_period == 0) || !held(&st, want[i]))
+            continue;
+        e = client_load_key_set(&id->c, &id->sets[id->n_sets], want[i]);
+        if (e != MCSEC_OK)
+            return e;
+        id->mk[id->n_sets].period_no = want[i];
+        id->mk[id->n_sets].rsk = id->sets[id->n_sets].rsk;
+        id->n_sets++;
+    }
+    return MCSEC_OK;
+}
+
+void flows_close(struct flows_id *id)
+{
+    MCSEC_WIPE(*id);
+}
+
+mcsec_err flows_build(struct flows_id *id, uint8_t *out, size_t cap, struct mcsec_mikey_built *b,
+                      const struct flows_build_req *req)
+{
+    struct mcsec_mikey_build_req br = {0};
+    br.purpose = req->purpose;
+    br.sender_uri = id->user_uri;
+    br.sender_uri_len = strlen(id->user_uri);
+    br.sender_kms = &id->cert;
+    br.ssk = id->sets[0].ssk;
+    br.pvt = id->sets[0].pvt;
+    br.receiver_uri = req->receiver;
+    br.receiver_uri_len = strlen(req->receiver);
+    br.receiver_kms = &id->cert;
+    br.key = req->key;
+    br.has_key_id = req->has_key_id;
+    br.key_id = req->key_id;
+    br.params = req->params;
+    br.idr_mode = req->idr_mode;
+    /* T now: the current period's key set signs (flows_open_id made sure it is held). */
+    return mcsec_mikey_build(out, cap, b, &br);
+}
+
+mcsec_err flows_open_msg(struct flows_id *id, struct mcsec_mikey_opened *o, const uint8_t *msg,
+                         size_t len, const char *sender, uint32_t purposes)
+{
+    struct mcsec_mikey_open_req req = {0};
+    req.user_uri = id->user_uri;
+    req.user_uri_len = strlen(id->user_uri);
+    req.kms = &id->cert;
+    req.key_sets = id->mk;
+    req.n_key_sets = id->n_sets;
+    if (sender != NULL) {
+        req.sender_uri = sender;
+        req.sender_uri_len = strlen(sender);
+    }
+    req.purposes = purposes;
+    return mcsec_mikey_open(o, &req, msg, len);
+}
+
+mcsec_err flows_initiator_uri(char *out, size_t cap, const uint8_t *msg, size_t len)
+{
+    struct mcsec_mikey_msg *m = malloc(sizeof *m);
+    if (m == NULL)
+        return MCSEC_ERR_NOMEM;
+    mcsec_err e = mcsec_mikey_parse(m, msg, len);
+    const struct mcsec_mikey_idr *idr =
+        e == MCSEC_OK ? mcsec_mikey_find_idr(m, MCSEC_MIKEY_ROLE_IDRI) : NULL;
+    if (e == MCSEC_OK && idr == NULL)
+        e = MCSEC_ERR_NOT_FOUND;
+    if (e == MCSEC_OK && (idr->id.len == 0 || idr->id.len >= cap))
+        e = MCSEC_ERR_LENGTH;
+    if (e == MCSEC_OK) {
+        memcpy(out, idr->id.data, idr->id.len);
+        out[idr->id.len] = '\0';
+        /* A URI is printable ASCII; anything else is not one we use as an identity. */
+        for (size_t i = 0; i < idr->id.len; i++)
+            if (out[i] < 0x21 || out[i] > 0x7e)
+                e = MCSEC_ERR_ENCODING;
+    }
+    free(m);
+    return e;
+}
+
+/* ---- GMS state ------------------------------------------------------------------------ */
+
+static mcsec_err gmk_file(char *out, size_t cap, const char *group)
+{
+    char esc[3 * FLOWS_GROUP_MAX];
+    mcsec_err e = client_escape_identity(esc, sizeof esc, group);
+    if (e != MCSEC_OK)
+        return e;
+    int n = snprintf(out, cap, "gms-%s.rec", esc);
+    return n < 0 || (size_t)n >= cap ? MCSEC_ERR_LENGTH : MCSEC_OK;
+}
+
+mcsec_err flows_gmk_load(struct flows_id *id, const char *group, struct flows_gmk *g)
+{
+    char name[3 * FLOWS_GROUP_MAX + 16];
+    struct client_record r;
+    uint8_t *buf;
+    size_t len;
+    uint64_t gid = 0;
+    memset(g, 0, sizeof *g);
+    mcsec_err e = gmk_file(name, sizeof name, group);
+    if (e == MCSEC_OK)
+        e = read_record(id, &r, &buf, &len, name);
+    if (e != MCSEC_OK)
+        return e;
+    const struct client_field *t = client_record_get(&r, "type");
+    if (t == NULL || t->value_len != 7 || memcmp(t->value, "gms-gmk", 7) != 0)
+        e = MCSEC_ERR_ENCODING;
+    if (e == MCSEC_OK &&
+        (e = client_record_text(&r, "group", g->group, sizeof g->group)) == MCSEC_OK &&
+        strcmp(g->group, group) != 0)
+        e = MCSEC_ERR_ENCODING;
+    if (e == MCSEC_OK && (e = client_record_hex(&r, "gmk", g->gmk, sizeof g->gmk)) == MCSEC_OK &&
+        (e = client_record_u64(&r, "gmk_id", &gid)) == MCSEC_OK &&
+        (e = client_record_i64(&r, "activation", &g->activation)) == MCSEC_OK &&
+        (e = client_record_i64(&r, "expiry", &g->expiry)) == MCSEC_OK)
+        e = client_record_u64(&r, "generation", &g->generation);
+    if (e == MCSEC_OK && (gid > UINT32_MAX || mcsec_key_id_purpose((uint32_t)gid) != 0))
+        e = MCSEC_ERR_ENCODING;
+    g->gmk_id = (uint32_t)gid;
+    client_buffer_free(buf, len);
+    if (e != MCSEC_OK) {
+        MCSEC_WIPE(*g);
+        fail(id, e, "the stored GMK record is malformed");
+    }
+    return e;
+}
+
+mcsec_err flows_gmk_save(struct flows_id *id, const struct flows_gmk *g)
+{
+    char name[3 * FLOWS_GROUP_MAX + 16], path[CLIENT_PATH_MAX];
+    struct client_recbuf *b = malloc(sizeof *b);
+    mcsec_err e = b == NULL ? MCSEC_ERR_NOMEM : gmk_file(name, sizeof name, g->group);
+    if (e == MCSEC_OK)
+        e = path_in(path, sizeof path, id->dir, name);
+    if (e == MCSEC_OK) {
+        client_record_begin(b);
+        client_record_add(b, "type", "gms-gmk");
+        client_record_add(b, "group", g->group);
+        client_record_add_hex(b, "gmk", g->gmk, sizeof g->gmk);
+        client_record_add_u64(b, "gmk_id", g->gmk_id);
+        client_record_add_i64(b, "activation", g->activation);
+        client_record_add_i64(b, "expiry", g->expiry);
+        client_record_add_u64(b, "generation", g->generation);
+        e = client_record_finish(b, id->store_key);
+    }
+    if (e == MCSEC_OK)
+        e = client_write_atomic(path, (const uint8_t *)b->buf, b->len);
+    if (b != NULL) {
+        MCSEC_WIPE(*b);
+        free(b);
+    }
+    return e != MCSEC_OK ? fail(id, e, "cannot write the GMK record") : MCSEC_OK;
+}
