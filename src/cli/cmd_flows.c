@@ -269,7 +269,7 @@ static int send_gmk(struct cli_run *r, struct flows_id *id, const struct flows_g
 static int run_gms(struct cli_run *r, bool rekey)
 {
     const struct cli_value *v = r->v;
-    struct members m;
+    struct members m = {0};
     struct flows_gmk *g = calloc(1, sizeof *g);
     struct flows_id *id = NULL;
     bool created = false;
