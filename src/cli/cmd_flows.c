@@ -213,6 +213,8 @@ static mcsec_err new_gmk(const struct cli_value *v, struct flows_gmk *g, uint64_
     if (g->activation < 0 || g->expiry < 0)
         return MCSEC_ERR_RANGE;
     mcsec_err e = mcsec_random(g->gmk, sizeof g->gmk);
+    if (e == MCSEC_OK)
+        e = mcsec_random(g->rand, sizeof g->rand);
     if (e != MCSEC_OK)
         return e;
     if (v[G_GMK_ID].present) {
@@ -243,8 +245,16 @@ static int send_gmk(struct cli_run *r, struct flows_id *id, const struct flows_g
         memcpy(p->group_ids[0].id, g->group, p->group_ids[0].len);
     }
     for (size_t i = 0; e == MCSEC_OK && i < m->n; i++) {
-        struct flows_build_req req = {MCSEC_PURPOSE_GMK,  m->uri[i], g->gmk, true, g->gmk_id, p,
-                                      MCSEC_MIKEY_IDR_UID};
+        struct flows_build_req req = {
+            .purpose = MCSEC_PURPOSE_GMK,
+            .receiver = m->uri[i],
+            .key = g->gmk,
+            .rand = g->rand,
+            .has_key_id = true,
+            .key_id = g->gmk_id,
+            .params = p,
+            .idr_mode = MCSEC_MIKEY_IDR_UID,
+        };
         e = flows_build(id, msg, sizeof msg, &b, &req);
         if (e != MCSEC_OK) {
             cli_error(r->command, "member %s: %s", m->uri[i], mcsec_strerror(e));
@@ -447,14 +457,11 @@ static int run_send(struct cli_run *r, mcsec_key_purpose purpose)
     if (id == NULL)
         return rc;
     /* A CSK upload names the UE's URI too: the server needs it for the signalling keys. */
-    struct flows_build_req req = {purpose,
-                                  v[S_PEER].text,
-                                  NULL,
-                                  false,
-                                  0,
-                                  NULL,
-                                  purpose == MCSEC_PURPOSE_CSK ? MCSEC_MIKEY_IDR_BOTH
-                                                               : MCSEC_MIKEY_IDR_UID};
+    struct flows_build_req req = {
+        .purpose = purpose,
+        .receiver = v[S_PEER].text,
+        .idr_mode = purpose == MCSEC_PURPOSE_CSK ? MCSEC_MIKEY_IDR_BOTH : MCSEC_MIKEY_IDR_UID,
+    };
     mcsec_err e = flows_build(id, msg, sizeof msg, &b, &req);
     if (e == MCSEC_OK)
         e = put_b64(r->out, "i_message", msg, b.len);

@@ -156,6 +156,7 @@ mcsec_err flows_build(struct flows_id *id, uint8_t *out, size_t cap, struct mcse
     br.receiver_uri_len = strlen(req->receiver);
     br.receiver_kms = &id->cert;
     br.key = req->key;
+    br.rand = req->rand;
     br.has_key_id = req->has_key_id;
     br.key_id = req->key_id;
     br.params = req->params;
@@ -239,6 +240,7 @@ mcsec_err flows_gmk_load(struct flows_id *id, const char *group, struct flows_gm
         e = MCSEC_ERR_ENCODING;
     if (e == MCSEC_OK && (e = client_record_hex(&r, "gmk", g->gmk, sizeof g->gmk)) == MCSEC_OK &&
         (e = client_record_u64(&r, "gmk_id", &gid)) == MCSEC_OK &&
+        (e = client_record_hex(&r, "rand", g->rand, sizeof g->rand)) == MCSEC_OK &&
         (e = client_record_i64(&r, "activation", &g->activation)) == MCSEC_OK &&
         (e = client_record_i64(&r, "expiry", &g->expiry)) == MCSEC_OK)
         e = client_record_u64(&r, "generation", &g->generation);
@@ -266,6 +268,7 @@ mcsec_err flows_gmk_save(struct flows_id *id, const struct flows_gmk *g)
         client_record_add(b, "group", g->group);
         client_record_add_hex(b, "gmk", g->gmk, sizeof g->gmk);
         client_record_add_u64(b, "gmk_id", g->gmk_id);
+        client_record_add_hex(b, "rand", g->rand, sizeof g->rand);
         client_record_add_i64(b, "activation", g->activation);
         client_record_add_i64(b, "expiry", g->expiry);
         client_record_add_u64(b, "generation", g->generation);

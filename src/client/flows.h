@@ -45,7 +45,8 @@ void flows_close(struct flows_id *id);
 struct flows_build_req {
     mcsec_key_purpose purpose;
     const char *receiver;
-    const uint8_t *key; /* NULL: random */
+    const uint8_t *key;  /* NULL: random */
+    const uint8_t *rand; /* MCSEC_MIKEY_RAND_BYTES; NULL: random */
     bool has_key_id;
     uint32_t key_id;
     const struct mcsec_key_params *params; /* NULL: defaults */
@@ -78,6 +79,12 @@ struct flows_gmk {
     char group[FLOWS_GROUP_MAX];
     uint8_t gmk[MCSEC_MIKEY_KEY_BYTES]; /* secret */
     uint32_t gmk_id;
+    /*
+     * One MIKEY RAND for every member's message of this GMK: the SRTP master
+     * key of a sender is derived from the GMK, its GUK-ID and this RAND
+     * (TS 33.180 7.4.2), so every member can derive every other member's.
+     */
+    uint8_t rand[MCSEC_MIKEY_RAND_BYTES];
     int64_t activation, expiry; /* Unix seconds; 0: none */
     uint64_t generation;        /* 1 at creation, +1 per rekey */
 };

@@ -91,11 +91,15 @@ for u in u1 u2 u3; do
     eq "$u: group" "$(js "$T/recv-$u.out" 'd["group_ids"][0]')" "$GROUP"
     eq "$u: activation" "$(js "$T/recv-$u.out" 'd["activation_time"]')" 1767225600
     js "$T/recv-$u.out" 'd["key"]' >"$T/gmk-$u"
+    js "$T/recv-$u.out" 'd["rand"]' >"$T/rand-$u"
 done
 cmp -s "$T/gmk-u1" "$T/gmk-u2" && cmp -s "$T/gmk-u1" "$T/gmk-u3" || fail "members got different GMKs"
 pass "three members hold the same GMK"
-# Group SRTP keys (TS 33.180 7.4.2): TGK = GMK, CSB ID = the member's GUK-ID, RAND of its
-# I_MESSAGE, so each member's keys differ; recompute them independently (RFC 3830 4.1.2-4.1.3,
+# One RAND per GMK: with the sender's GUK-ID (from the MKI) any member derives any sender's keys.
+cmp -s "$T/rand-u1" "$T/rand-u2" && cmp -s "$T/rand-u1" "$T/rand-u3" || fail "members got different RANDs"
+pass "three members hold the same RAND"
+# Group SRTP keys (TS 33.180 7.4.2): TGK = GMK, CSB ID = the sending member's GUK-ID, the
+# GMK's RAND, so each member's own sending keys differ; recompute them independently (RFC 3830 4.1.2-4.1.3,
 # PRF-HMAC-SHA-256: one 256-bit chunk for a 128-bit GMK).
 for u in u1 u2 u3; do
     js "$T/recv-$u.out" '[s["cs_id"] for s in d["srtp"]]' | grep -qx '\[4\]' ||
