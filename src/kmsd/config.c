@@ -30,6 +30,8 @@ void kmsd_config_defaults(struct kmsd_config *c)
     c->future_periods = 1;
     c->past_periods = 1;
     c->log_level = KMSD_LOG_INFO;
+    c->preissue_lead_seconds = 3600;
+    c->preissue_on_start = true;
 }
 
 enum key_kind { K_TEXT, K_U32, K_BOOL, K_LOG };
@@ -81,6 +83,8 @@ static const struct key_def keys[] = {
     BOOL("uid_base64", uid_base64),
     U32("request_max_age", request_max_age, 0, 86400),
     BOOL("require_request_body", require_request_body),
+    U32("preissue_lead_seconds", preissue_lead_seconds, 0, UINT32_MAX),
+    BOOL("preissue_on_start", preissue_on_start),
     {"log_level", K_LOG, offsetof(struct kmsd_config, log_level), 0, 0, 0},
 };
 #define N_KEYS (sizeof keys / sizeof keys[0])

@@ -48,6 +48,9 @@ struct kmsd_config {
     uint32_t request_max_age;  /* 0: KmsRequest Time not checked; else +- seconds */
     bool require_request_body; /* refuse empty POST bodies */
     enum kmsd_log_level log_level;
+    /* background pre-issuance (docs/kmsd.md) */
+    uint32_t preissue_lead_seconds; /* next period this long before its start; 0: off */
+    bool preissue_on_start;         /* the current period at start-up */
 };
 
 /* The defaults (listen 127.0.0.1:8080, data_dir var/kms, ...). */

@@ -366,8 +366,11 @@ static bool authenticate(struct kmsd_ctx *ctx, const struct kmsd_request *req,
     memcpy(rep->kid, claims->kid, sizeof rep->kid);
     memcpy(rep->sub, claims->sub, sizeof rep->sub);
     memcpy(rep->client, claims->client, sizeof rep->client);
-    if (e == MCSEC_OK)
+    if (e == MCSEC_OK) {
+        if (claims->from_cache)
+            atomic_fetch_add_explicit(&ctx->metrics.token_cache_hits, 1, memory_order_relaxed);
         return true;
+    }
     const char *name = kmsd_token_reason_name(reason);
     kmsd_metrics_refusal(&ctx->metrics, (unsigned)reason);
     audit_refusal(ctx, req, rep, name);

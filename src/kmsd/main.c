@@ -21,6 +21,7 @@
 #include "kmsd/config.h"
 #include "kmsd/handler.h"
 #include "kmsd/log.h"
+#include "kmsd/preissue.h"
 #include "kmsd/server.h"
 
 #ifndef MCSEC_VERSION
@@ -260,6 +261,7 @@ static int serve(const struct kmsd_config *c, const struct options *o)
     struct kmsd_tokens *t = NULL;
     char *cert = NULL, *key = NULL;
     struct kmsd_server *srv = NULL;
+    struct kmsd_preissue *pre = NULL;
     struct kmsd_ctx ctx;
     bool ctx_ok = false;
     int rc = 1;
@@ -299,7 +301,11 @@ static int serve(const struct kmsd_config *c, const struct options *o)
                  (const char *const[]){"kms_uri", ctx.kms_uri, "listen", c->listen, "version",
                                        MCSEC_VERSION},
                  3);
+        if (kmsd_preissue_start(&pre, &ctx, c->preissue_lead_seconds, c->preissue_on_start) !=
+            MCSEC_OK)
+            kmsd_log(KMSD_LOG_WARN, "pre-issuance thread not started", NULL, 0);
         rc = wait_for_signals(&ctx, o, demo, &set);
+        kmsd_preissue_stop(pre);
         kmsd_server_stop(srv, DRAIN_MS);
         kmsd_log(KMSD_LOG_INFO, "stopped", NULL, 0);
     } else {

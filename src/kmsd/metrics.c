@@ -176,6 +176,21 @@ mcsec_err kmsd_metrics_render(char **out, size_t *len, const struct kmsd_metrics
         (unsigned long long)load(&m->key_sets_issued),
         (long long)atomic_load_explicit(&m->inflight, memory_order_relaxed), ready ? 1 : 0,
         (unsigned long long)load(&m->reloads), (long long)m->started);
+    put(&t,
+        "# HELP mcsec_kmsd_preissued_total Key sets issued ahead by background pre-issuance.\n"
+        "# TYPE mcsec_kmsd_preissued_total counter\n"
+        "mcsec_kmsd_preissued_total %llu\n"
+        "# HELP mcsec_kmsd_preissue_batches_total Pre-issuance batches by outcome.\n"
+        "# TYPE mcsec_kmsd_preissue_batches_total counter\n"
+        "mcsec_kmsd_preissue_batches_total{outcome=\"ok\"} %llu\n"
+        "mcsec_kmsd_preissue_batches_total{outcome=\"error\"} %llu\n"
+        "# HELP mcsec_kmsd_token_cache_hits_total Access tokens accepted from the verified-token "
+        "cache.\n"
+        "# TYPE mcsec_kmsd_token_cache_hits_total counter\n"
+        "mcsec_kmsd_token_cache_hits_total %llu\n",
+        (unsigned long long)load(&m->preissued), (unsigned long long)load(&m->preissue_batches),
+        (unsigned long long)load(&m->preissue_failures),
+        (unsigned long long)load(&m->token_cache_hits));
     if (t.failed) {
         free(t.p);
         return MCSEC_ERR_NOMEM;

@@ -39,7 +39,11 @@ struct kmsd_metrics {
     _Atomic uint64_t key_sets_issued;
     _Atomic int64_t inflight;
     _Atomic uint64_t reloads;
-    int64_t started; /* Unix seconds */
+    _Atomic uint64_t preissued;         /* key sets issued ahead by the pre-issue thread */
+    _Atomic uint64_t preissue_batches;  /* successful pre-issue batches */
+    _Atomic uint64_t preissue_failures; /* failed pre-issue batches */
+    _Atomic uint64_t token_cache_hits;  /* access tokens answered from the verified-token cache */
+    int64_t started;                    /* Unix seconds */
 };
 
 void kmsd_metrics_init(struct kmsd_metrics *m, int64_t now);

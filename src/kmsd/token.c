@@ -8,6 +8,8 @@
  */
 #include "kmsd/token.h"
 
+#include "kmsd/tokencache.h"
+
 #include <cjose/cjose.h>
 #include <errno.h>
 #include <jansson.h>
@@ -36,6 +38,7 @@ struct kmsd_tokens {
     struct token_key keys[KMSD_TOKEN_MAX_KEYS];
     size_t n_keys;
     int64_t skew;
+    struct kmsd_tcache *cache; /* verified tokens; NULL when it could not be allocated */
 };
 
 static const char *const reason_names[KMSD_TOKEN_N_REASONS] = {
@@ -103,6 +106,8 @@ mcsec_err kmsd_tokens_new(struct kmsd_tokens **out, int64_t skew_seconds)
     if (t == NULL)
         return MCSEC_ERR_NOMEM;
     t->skew = skew_seconds;
+    if (kmsd_tcache_new(&t->cache) != MCSEC_OK)
+        t->cache = NULL; /* works without, only slower */
     *out = t;
     return MCSEC_OK;
 }
@@ -113,7 +118,19 @@ void kmsd_tokens_free(struct kmsd_tokens *t)
         return;
     for (size_t i = 0; i < t->n_keys; i++)
         cjose_jwk_release(t->keys[i].jwk);
+    kmsd_tcache_free(t->cache);
     free(t);
+}
+
+void kmsd_tokens_cache_clear(struct kmsd_tokens *t)
+{
+    if (t->cache != NULL)
+        kmsd_tcache_clear(t->cache);
+}
+
+size_t kmsd_tokens_cache_size(const struct kmsd_tokens *t)
+{
+    return t->cache != NULL ? kmsd_tcache_size(t->cache) : 0;
 }
 
 size_t kmsd_tokens_count(const struct kmsd_tokens *t)
@@ -400,16 +417,28 @@ static bool numeric_date(int64_t *v, json_t *obj, const char *name)
     return false;
 }
 
-static enum kmsd_token_reason check_times(json_t *p, int64_t now, int64_t skew, int64_t *exp_out)
+/* The time checks alone, for a fresh token and for a cached one alike. */
+static enum kmsd_token_reason times_ok(int64_t exp, int64_t not_before, int64_t now, int64_t skew)
 {
-    int64_t exp, nbf, iat;
+    if (now > exp + skew)
+        return KMSD_TOKEN_EXPIRED;
+    if (not_before > now + skew)
+        return KMSD_TOKEN_NOT_YET_VALID;
+    return KMSD_TOKEN_OK;
+}
+
+static enum kmsd_token_reason check_times(json_t *p, int64_t now, int64_t skew,
+                                          struct kmsd_token_claims *out)
+{
+    int64_t exp, nbf = INT64_MIN, iat = INT64_MIN;
     if (!numeric_date(&exp, p, "exp") || now > exp + skew)
         return KMSD_TOKEN_EXPIRED;
     if (json_object_get(p, "nbf") != NULL && (!numeric_date(&nbf, p, "nbf") || nbf > now + skew))
         return KMSD_TOKEN_NOT_YET_VALID;
     if (json_object_get(p, "iat") != NULL && (!numeric_date(&iat, p, "iat") || iat > now + skew))
         return KMSD_TOKEN_NOT_YET_VALID;
-    *exp_out = exp;
+    out->exp = exp;
+    out->not_before = nbf > iat ? nbf : iat;
     return KMSD_TOKEN_OK;
 }
 
@@ -507,7 +536,7 @@ static enum kmsd_token_reason check_claims(const struct kmsd_tokens *t, const st
         return KMSD_TOKEN_ISSUER;
     if (!audience_ok(p, idm->audience))
         return KMSD_TOKEN_AUDIENCE;
-    enum kmsd_token_reason r = check_times(p, now, t->skew, &out->exp);
+    enum kmsd_token_reason r = check_times(p, now, t->skew, out);
     if (r == KMSD_TOKEN_OK)
         r = check_scope(p, &out->rel13_scope);
     if (r == KMSD_TOKEN_OK)
@@ -540,6 +569,22 @@ static enum kmsd_token_reason verify_signature(const struct token_key *key, cons
     return r;
 }
 
+/* The verdict: on refusal, keep only what the log may show. */
+static mcsec_err finish(struct kmsd_token_claims *out, enum kmsd_token_reason *reason,
+                        enum kmsd_token_reason r)
+{
+    *reason = r;
+    if (r == KMSD_TOKEN_OK)
+        return MCSEC_OK;
+    memset(out->client, 0, sizeof out->client);
+    memset(out->identity, 0, sizeof out->identity);
+    out->exp = 0;
+    out->not_before = 0;
+    out->rel13_scope = false;
+    out->from_cache = false;
+    return MCSEC_ERR_UNAUTHORIZED;
+}
+
 mcsec_err kmsd_token_verify(const struct kmsd_tokens *t, struct kmsd_token_claims *out,
                             enum kmsd_token_reason *reason, const char *authorization, int64_t now)
 {
@@ -549,6 +594,14 @@ mcsec_err kmsd_token_verify(const struct kmsd_tokens *t, struct kmsd_token_claim
     enum kmsd_token_reason r = bearer_token(&tok, &len, authorization);
     json_t *hdr = NULL, *payload = NULL;
     const struct token_key *key = NULL;
+    uint8_t digest[KMSD_TCACHE_DIGEST_BYTES];
+    bool cacheable =
+        r == KMSD_TOKEN_OK && t->cache != NULL && kmsd_tcache_digest(digest, tok, len) == MCSEC_OK;
+    if (cacheable && kmsd_tcache_get(t->cache, digest, now, out)) {
+        r = times_ok(out->exp, out->not_before, now, t->skew);
+        out->from_cache = true;
+        return finish(out, reason, r);
+    }
     if (r == KMSD_TOKEN_OK) {
         size_t h_len = (size_t)((const char *)memchr(tok, '.', len) - tok);
         hdr = b64_json(tok, h_len);
@@ -560,13 +613,8 @@ mcsec_err kmsd_token_verify(const struct kmsd_tokens *t, struct kmsd_token_claim
         r = check_claims(t, key, payload, now, out);
     json_decref(hdr);
     json_decref(payload);
-    *reason = r;
-    if (r == KMSD_TOKEN_OK)
-        return MCSEC_OK;
-    /* Keep only what the log may show. */
-    memset(out->client, 0, sizeof out->client);
-    memset(out->identity, 0, sizeof out->identity);
-    out->exp = 0;
-    out->rel13_scope = false;
-    return MCSEC_ERR_UNAUTHORIZED;
+    if (r == KMSD_TOKEN_OK && cacheable) /* successes only; never past exp + skew */
+        kmsd_tcache_put(t->cache, digest, out, now,
+                        out->exp > INT64_MAX - t->skew ? INT64_MAX : out->exp + t->skew + 1);
+    return finish(out, reason, r);
 }

@@ -13,7 +13,9 @@
  * (private JWK mode 0600, public JWKS beside it) used by `mcsec kms token`.
  *
  * Thread safety: a struct kmsd_tokens is read-only after it is built, so
- * kmsd_token_verify may run on it from many threads at once.
+ * kmsd_token_verify may run on it from many threads at once (its verified-
+ * token cache has its own locks). A new struct kmsd_tokens (SIGHUP reload)
+ * starts with an empty cache.
  */
 #ifndef MCSEC_KMSD_TOKEN_H
 #define MCSEC_KMSD_TOKEN_H
@@ -70,7 +72,9 @@ struct kmsd_token_claims {
     char client[KMSD_TOKEN_TEXT_MAX];        /* client_id, cid or azp; may be empty */
     char identity[KMSD_ID_N][KMSIF_URI_MAX]; /* empty when the claim is absent */
     int64_t exp;
-    bool rel13_scope; /* authorised by the Rel-13 scope name */
+    bool rel13_scope;   /* authorised by the Rel-13 scope name */
+    int64_t not_before; /* the later of nbf and iat; INT64_MIN when neither is present */
+    bool from_cache;    /* accepted from the verified-token cache (tokencache.h) */
 };
 
 /* The first identity present (mcptt_id, then mcvideo_id, then mcdata_id). */
@@ -97,11 +101,17 @@ MCSEC_MUST_CHECK mcsec_err kmsd_tokens_add_jwks_file(struct kmsd_tokens *t, cons
                                                      char *err, size_t errlen);
 size_t kmsd_tokens_count(const struct kmsd_tokens *t);
 
+/* Forgets every cached verification (tokencache.h); entries in the cache now. */
+void kmsd_tokens_cache_clear(struct kmsd_tokens *t);
+size_t kmsd_tokens_cache_size(const struct kmsd_tokens *t);
+
 /*
  * Verifies the Authorization header value (NULL when absent) at Unix time
- * now. Returns MCSEC_OK with *out filled, or MCSEC_ERR_UNAUTHORIZED with
- * *reason set (out is zeroed then, except kid/iss/sub when they were read,
- * for the log).
+ * now. A token that verified before (same text, same struct kmsd_tokens) is
+ * answered from the cache: no signature check or parsing, but exp / nbf / iat
+ * are checked again against now (out->from_cache is then true). Returns MCSEC_OK with *out filled,
+ * or MCSEC_ERR_UNAUTHORIZED with *reason set (out is zeroed then, except kid/iss/sub when they were
+ * read, for the log).
  */
 MCSEC_MUST_CHECK mcsec_err kmsd_token_verify(const struct kmsd_tokens *t,
                                              struct kmsd_token_claims *out,

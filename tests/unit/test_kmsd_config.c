@@ -130,6 +130,25 @@ static void test_checks(void)
     CHECK(ss.ss_family == AF_INET6 && sl == sizeof(struct sockaddr_in6));
 }
 
+/* Background pre-issuance keys (src/kmsd/preissue.c). */
+static void test_preissue_keys(void)
+{
+    struct kmsd_config c;
+    kmsd_config_defaults(&c);
+    CHECK(c.preissue_lead_seconds == 3600 && c.preissue_on_start);
+    char err[256] = "";
+    CHECK_OK(parse(&c, "preissue_lead_seconds = 0\npreissue_on_start = off\n", err, sizeof err));
+    CHECK(c.preissue_lead_seconds == 0 && !c.preissue_on_start);
+    CHECK_OK(kmsd_config_set(&c, "preissue_lead_seconds", "4294967295", err, sizeof err));
+    CHECK(c.preissue_lead_seconds == UINT32_MAX);
+    CHECK_ERR(kmsd_config_set(&c, "preissue_lead_seconds", "4294967296", err, sizeof err),
+              MCSEC_ERR_CONFIG);
+    CHECK_ERR(kmsd_config_set(&c, "preissue_lead_seconds", "-1", err, sizeof err),
+              MCSEC_ERR_CONFIG);
+    CHECK_ERR(kmsd_config_set(&c, "preissue_on_start", "maybe", err, sizeof err), MCSEC_ERR_CONFIG);
+    CHECK(c.preissue_lead_seconds == UINT32_MAX && !c.preissue_on_start); /* unchanged */
+}
+
 static void test_log_escape(void)
 {
     char out[64];
@@ -154,5 +173,6 @@ int main(void)
     test_errors();
     test_checks();
     test_log_escape();
+    test_preissue_keys();
     return check_done();
 }

@@ -16,6 +16,7 @@
 
 #include "check.h"
 #include "kmsd/token.h"
+#include "kmsd/tokencache.h"
 
 #define ISS "https://idm.example.org"
 #define AUD "kms.example.org"
@@ -385,6 +386,114 @@ static void test_demo_idm(void)
     rmdir(dir);
 }
 
+/* Verifies a copy of hdr at time t under v; returns the reason. */
+static enum kmsd_token_reason verify_at(const struct kmsd_tokens *v, const char *hdr, int64_t t,
+                                        struct kmsd_token_claims *c)
+{
+    enum kmsd_token_reason r = KMSD_TOKEN_N_REASONS;
+    mcsec_err e = kmsd_token_verify(v, c, &r, hdr, t);
+    CHECK((e == MCSEC_OK) == (r == KMSD_TOKEN_OK));
+    return r;
+}
+
+static bool same_claims(const struct kmsd_token_claims *a, const struct kmsd_token_claims *b)
+{
+    return strcmp(a->kid, b->kid) == 0 && strcmp(a->iss, b->iss) == 0 &&
+           strcmp(a->sub, b->sub) == 0 && strcmp(a->client, b->client) == 0 &&
+           memcmp(a->identity, b->identity, sizeof a->identity) == 0 && a->exp == b->exp &&
+           a->rel13_scope == b->rel13_scope && a->not_before == b->not_before;
+}
+
+/* The verified-token cache (src/kmsd/tokencache.c) behind kmsd_token_verify. */
+static void test_cache(void)
+{
+    struct kmsd_token_claims c1, c2;
+    kmsd_tokens_cache_clear(tokens);
+    CHECK(kmsd_tokens_cache_size(tokens) == 0);
+    /* A hit gives the same claims, marked as from the cache. */
+    json_t *cl = with(good(), "client_id", json_string("ptt-app"));
+    char *h = mint(ec_key, "ES256", "ec-1", with(cl, "exp", json_integer(now + 100)));
+    CHECK(verify_at(tokens, h, now, &c1) == KMSD_TOKEN_OK && !c1.from_cache);
+    CHECK(kmsd_tokens_cache_size(tokens) == 1);
+    CHECK(verify_at(tokens, h, now + 1, &c2) == KMSD_TOKEN_OK && c2.from_cache);
+    CHECK(same_claims(&c1, &c2));
+    /* Still good at exp + skew, refused one second later although it was cached. */
+    CHECK(verify_at(tokens, h, now + 130, &c2) == KMSD_TOKEN_OK && c2.from_cache);
+    CHECK(verify_at(tokens, h, now + 131, &c2) == KMSD_TOKEN_EXPIRED);
+    CHECK(kmsd_claims_identity(&c2) == NULL && !c2.from_cache);
+    /* A time before the entry was made is verified in full (nbf/iat checks again). */
+    CHECK(verify_at(tokens, h, now - 1, &c2) == KMSD_TOKEN_OK && !c2.from_cache);
+    free(h);
+
+    /* Entries live at most KMSD_TCACHE_TTL_MAX seconds, then the token is verified again. */
+    h = mint(ec_key, "ES256", "ec-1", with(good(), "exp", json_integer(now + 3600)));
+    CHECK(verify_at(tokens, h, now, &c1) == KMSD_TOKEN_OK && !c1.from_cache);
+    CHECK(verify_at(tokens, h, now + KMSD_TCACHE_TTL_MAX - 1, &c1) == KMSD_TOKEN_OK &&
+          c1.from_cache);
+    CHECK(verify_at(tokens, h, now + KMSD_TCACHE_TTL_MAX, &c1) == KMSD_TOKEN_OK && !c1.from_cache);
+
+    /* Refusals are never cached. */
+    kmsd_tokens_cache_clear(tokens);
+    char *bad_sig = mint(other_ec, "ES256", "ec-1", good());
+    for (int i = 0; i < 2; i++)
+        CHECK(verify_at(tokens, bad_sig, now, &c1) == KMSD_TOKEN_SIGNATURE);
+    CHECK(kmsd_tokens_cache_size(tokens) == 0);
+    free(bad_sig);
+
+    /* A reload builds a new verifier: the old one's cache does not carry over. */
+    CHECK(verify_at(tokens, h, now, &c1) == KMSD_TOKEN_OK);
+    CHECK(verify_at(tokens, h, now, &c1) == KMSD_TOKEN_OK && c1.from_cache);
+    struct kmsd_tokens *reloaded;
+    char err[256] = "";
+    CHECK_OK(kmsd_tokens_new(&reloaded, 30));
+    cjose_jwk_t *only_rsa[] = {rsa_key}; /* the EC key was withdrawn */
+    char *j = jwks_of(only_rsa, 1);
+    CHECK_OK(kmsd_tokens_add_jwks(reloaded, j, strlen(j), ISS, AUD, err, sizeof err));
+    free(j);
+    CHECK(kmsd_tokens_cache_size(reloaded) == 0);
+    CHECK(verify_at(reloaded, h, now, &c1) == KMSD_TOKEN_KID);
+    kmsd_tokens_free(reloaded);
+    kmsd_tokens_cache_clear(tokens);
+    CHECK(verify_at(tokens, h, now, &c1) == KMSD_TOKEN_OK && !c1.from_cache);
+    free(h);
+    kmsd_tokens_cache_clear(tokens);
+}
+
+/* The table itself: bounded, newest entries found, end of life honoured. */
+static void test_cache_table(void)
+{
+    struct kmsd_tcache *tc;
+    CHECK_OK(kmsd_tcache_new(&tc));
+    struct kmsd_token_claims c, got;
+    memset(&c, 0, sizeof c);
+    snprintf(c.sub, sizeof c.sub, "user");
+    uint8_t d[KMSD_TCACHE_DIGEST_BYTES];
+    for (size_t i = 0; i < 5 * KMSD_TCACHE_CAPACITY; i++) {
+        test_rand_bytes(d, sizeof d);
+        c.exp = (int64_t)i;
+        kmsd_tcache_put(tc, d, &c, now + (int64_t)i, now + 10000);
+        CHECK(kmsd_tcache_get(tc, d, now + (int64_t)i, &got) && got.exp == (int64_t)i);
+    }
+    size_t n = kmsd_tcache_size(tc);
+    printf("test_kmsd_token: cache holds %zu of %d\n", n, KMSD_TCACHE_CAPACITY);
+    CHECK(n <= KMSD_TCACHE_CAPACITY && n > KMSD_TCACHE_CAPACITY / 2);
+    /* min(until, now + TTL_MAX): alive at until - 1, gone at until. */
+    CHECK_OK(kmsd_tcache_digest(d, "abc", 3));
+    static const uint8_t sha_abc[4] = {0xba, 0x78, 0x16, 0xbf}; /* FIPS 180-2 B.1 */
+    CHECK(memcmp(d, sha_abc, 4) == 0);
+    kmsd_tcache_put(tc, d, &c, now, now + 50);
+    CHECK(kmsd_tcache_get(tc, d, now + 49, &got));
+    CHECK(!kmsd_tcache_get(tc, d, now + 50, &got));
+    kmsd_tcache_put(tc, d, &c, now, now + 100000);
+    CHECK(kmsd_tcache_get(tc, d, now + KMSD_TCACHE_TTL_MAX - 1, &got));
+    CHECK(!kmsd_tcache_get(tc, d, now + KMSD_TCACHE_TTL_MAX, &got));
+    kmsd_tcache_put(tc, d, &c, now, now); /* already dead: not stored */
+    CHECK(!kmsd_tcache_get(tc, d, now, &got));
+    kmsd_tcache_clear(tc);
+    CHECK(kmsd_tcache_size(tc) == 0);
+    kmsd_tcache_free(tc);
+}
+
 int main(void)
 {
     printf("test_kmsd_token: seed %llu (keys from the system RNG)\n",
@@ -414,6 +523,8 @@ int main(void)
     test_jwks_rules();
     test_no_audience();
     test_demo_idm();
+    test_cache();
+    test_cache_table();
 
     kmsd_tokens_free(tokens);
     cjose_jwk_release(ec_key);
