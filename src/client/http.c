@@ -104,6 +104,14 @@ static bool setup(CURL *h, struct client *c, const char *url, struct curl_slist 
     return ok;
 }
 
+/* Frees the header list after wiping each line: the first one carries the bearer token. */
+static void headers_free(struct curl_slist *l)
+{
+    for (struct curl_slist *i = l; i != NULL; i = i->next)
+        mcsec_wipe(i->data, strlen(i->data));
+    curl_slist_free_all(l);
+}
+
 /* The Authorization header; wiped by the caller. */
 static struct curl_slist *headers(const char *token, char *auth, size_t cap)
 {
@@ -113,7 +121,7 @@ static struct curl_slist *headers(const char *token, char *auth, size_t cap)
     struct curl_slist *l = curl_slist_append(NULL, auth);
     struct curl_slist *l2 = l != NULL ? curl_slist_append(l, "Accept: application/xml") : NULL;
     if (l2 == NULL)
-        curl_slist_free_all(l);
+        headers_free(l);
     return l2;
 }
 
@@ -159,7 +167,7 @@ mcsec_err client_http_post(struct client *c, uint8_t **body, size_t *body_len, c
         }
     }
     MCSEC_WIPE(auth);
-    curl_slist_free_all(hdrs);
+    headers_free(hdrs);
     if (h != NULL)
         curl_easy_cleanup(h);
     if (e != MCSEC_OK) {

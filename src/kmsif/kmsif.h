@@ -184,7 +184,9 @@ void kmsif_buffer_free(uint8_t *buf, size_t len);
 /*
  * Parses a KmsResponse or SignedKmsResponse. keys may be NULL; when the
  * document is signed or wrapped the matching key (by KeyName) must be in
- * keys[0..n_keys) and the signature must verify. Returns MCSEC_OK,
+ * keys[0..n_keys) and the signature must verify. A caller that passes keys
+ * requires a signature: an unsigned answer other than a KmsError is then
+ * MCSEC_ERR_SIGNATURE (a stripped signature must not pass). Returns MCSEC_OK,
  * MCSEC_ERR_ENCODING (malformed, wrong namespace, bad hex), MCSEC_ERR_LENGTH
  * (too large, too many elements), MCSEC_ERR_SIGNATURE, MCSEC_ERR_AUTH_TAG
  * (unwrap failed), MCSEC_ERR_NOT_FOUND (no key of that name). On failure

@@ -532,7 +532,7 @@ static mcsec_err read_response(struct kmsif_parsed_response *out, const xmlNode 
     return err;
 }
 
-/* SignedKmsResponse: exactly one KmsResponse and at most one ds:Signature. */
+/* SignedKmsResponse: exactly one KmsResponse, then exactly one ds:Signature. */
 static mcsec_err split_signed(const xmlNode *root, const xmlNode **inner, const xmlNode **sig)
 {
     *inner = NULL;
@@ -547,7 +547,7 @@ static mcsec_err split_signed(const xmlNode *root, const xmlNode **inner, const 
         else
             return MCSEC_ERR_ENCODING;
     }
-    return *inner != NULL ? MCSEC_OK : MCSEC_ERR_ENCODING;
+    return *inner != NULL && *sig != NULL ? MCSEC_OK : MCSEC_ERR_ENCODING;
 }
 
 void kmsif_parsed_response_free(struct kmsif_parsed_response *r)
@@ -584,6 +584,13 @@ mcsec_err kmsif_parse_response(struct kmsif_parsed_response *out, const uint8_t 
     struct kunwrap u = {keys, n_keys, false, KMSIF_WRAP_RFC5649, KMSIF_CIPHER_BASE64};
     if (err == MCSEC_OK)
         err = read_response(out, inner, &u);
+    /*
+     * A caller holding TrK/InK expects integrity: an unsigned answer other
+     * than an error could be a signed one with its signature stripped (and
+     * its wrapped blobs swapped, which key wrap alone does not detect).
+     */
+    if (err == MCSEC_OK && n_keys > 0 && !out->was_signed && out->head.kind != KMSIF_MSG_ERROR)
+        err = MCSEC_ERR_SIGNATURE;
     kmsif_doc_free(doc);
     if (err != MCSEC_OK) {
         kmsif_parsed_response_free(out);

@@ -207,7 +207,10 @@ static void wrapped_signed_responses(void)
     }
 }
 
-/* Wrapped but unsigned: the TrK must be known by name and be the right key. */
+/*
+ * Wrapped but unsigned: refused by a caller holding keys (a stripped
+ * signature); without keys the wrapped material cannot be opened.
+ */
 static void wrapped_unsigned(void)
 {
     struct kmsif_response r;
@@ -219,11 +222,15 @@ static void wrapped_unsigned(void)
     CHECK_OK(kmsif_write_response(&xml, &len, &r, &sec));
     struct kmsif_parsed_response p;
     struct kmsif_named_key k[1] = {trk};
-    CHECK_OK(kmsif_parse_response(&p, xml, len, k, 1));
-    CHECK(p.was_wrapped && !p.was_signed && p.n_key_sets == 2);
-    CHECK(p.wrap_seen == KMSIF_WRAP_RFC5649 && p.cipher_seen == KMSIF_CIPHER_BASE64);
-    kmsif_parsed_response_free(&p);
+    CHECK_ERR(kmsif_parse_response(&p, xml, len, k, 1), MCSEC_ERR_SIGNATURE);
     CHECK_ERR(kmsif_parse_response(&p, xml, len, NULL, 0), MCSEC_ERR_NOT_FOUND);
+    uint8_t *plain = NULL;
+    size_t plain_len = 0;
+    CHECK_OK(kmsif_write_response(&plain, &plain_len, &r, NULL));
+    CHECK_ERR(kmsif_parse_response(&p, plain, plain_len, k, 1), MCSEC_ERR_SIGNATURE);
+    CHECK_OK(kmsif_parse_response(&p, plain, plain_len, NULL, 0));
+    kmsif_parsed_response_free(&p);
+    kmsif_buffer_free(plain, plain_len);
     struct kmsif_named_key renamed = trk;
     snprintf(renamed.name, sizeof renamed.name, "tk.99.user@example.org");
     CHECK_ERR(kmsif_parse_response(&p, xml, len, &renamed, 1), MCSEC_ERR_NOT_FOUND);
@@ -240,6 +247,29 @@ static void wrapped_unsigned(void)
 static bool is_ws(uint8_t c)
 {
     return c == ' ' || c == '\t' || c == '\n' || c == '\r';
+}
+
+/* The signed response with its ds:Signature cut out: malformed. */
+static void stripped_signature(const uint8_t *xml, size_t len, const struct kmsif_named_key *keys)
+{
+    const char *s = (const char *)xml;
+    const char *sig = strstr(s, "<ds:Signature");
+    const char *sig_end = strstr(s, "</ds:Signature>");
+    CHECK(sig != NULL && sig_end != NULL);
+    if (sig == NULL || sig_end == NULL)
+        return;
+    char *cut = malloc(len + 1);
+    if (cut == NULL)
+        abort();
+    size_t head = (size_t)(sig - s), tail = (size_t)(sig_end - s) + strlen("</ds:Signature>");
+    memcpy(cut, s, head);
+    memcpy(cut + head, s + tail, len - tail);
+    size_t cut_len = len - (tail - head);
+    struct kmsif_parsed_response p;
+    /* a SignedKmsResponse without its Signature is malformed */
+    CHECK_ERR(kmsif_parse_response(&p, (const uint8_t *)cut, cut_len, keys, 2), MCSEC_ERR_ENCODING);
+    mcsec_wipe(cut, len + 1);
+    free(cut);
 }
 
 /* Any single changed byte in the signed KmsResponse makes the document fail. */
@@ -287,6 +317,7 @@ static void flipped_bytes(void)
     xml[u] = 'u';
     CHECK_OK(kmsif_parse_response(&p, xml, len, keys, 2));
     kmsif_parsed_response_free(&p);
+    stripped_signature(xml, len, keys);
     kmsif_buffer_free(xml, len);
 }
 
