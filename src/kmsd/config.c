@@ -342,6 +342,9 @@ mcsec_err kmsd_config_check(const struct kmsd_config *c, char *err, size_t errle
         return bad(err, errlen, "tls_cert", "tls_cert and tls_key go together");
     if (c->idm_jwks[0] != '\0' && c->idm_issuer[0] == '\0')
         return bad(err, errlen, "idm_issuer", "required with idm_jwks");
+    /* Without an audience any token of that IdM with a key-management scope would do. */
+    if (c->idm_jwks[0] != '\0' && c->idm_audience[0] == '\0' && !c->demo)
+        return bad(err, errlen, "idm_audience", "required with idm_jwks outside a demo domain");
     if (c->idm_jwks[0] == '\0' && !c->demo)
         return bad(err, errlen, "idm_jwks",
                    "no token issuer: set idm_jwks and idm_issuer (or demo = true)");

@@ -400,11 +400,15 @@ static enum kmsd_token_reason check_header(const struct kmsd_tokens *t,
 }
 
 /* A NumericDate claim (RFC 7519 2): integer or real seconds. */
+/* NumericDate claims beyond +-9e15 s (285 million years) are refused, so time sums cannot overflow. */
 static bool numeric_date(int64_t *v, json_t *obj, const char *name)
 {
     json_t *j = json_object_get(obj, name);
     if (json_is_integer(j)) {
-        *v = (int64_t)json_integer_value(j);
+        json_int_t i = json_integer_value(j);
+        if (i <= -9000000000000000LL || i >= 9000000000000000LL)
+            return false;
+        *v = (int64_t)i;
         return true;
     }
     if (json_is_real(j)) {

@@ -115,6 +115,9 @@ static void test_checks(void)
     CHECK_ERR(kmsd_config_check(&c, err, sizeof err), MCSEC_ERR_CONFIG);
     CHECK(strstr(err, "idm_issuer") != NULL);
     CHECK_OK(kmsd_config_set(&c, "idm_issuer", "https://idm", err, sizeof err));
+    CHECK_ERR(kmsd_config_check(&c, err, sizeof err), MCSEC_ERR_CONFIG);
+    CHECK(strstr(err, "idm_audience") != NULL);
+    CHECK_OK(kmsd_config_set(&c, "idm_audience", "kms.example.org", err, sizeof err));
     CHECK_OK(kmsd_config_check(&c, err, sizeof err));
     static const char *const bad_listen[] = {"",         "8080",    "localhost:80", "1.2.3.4:65536",
                                              "1.2.3.4:", "[::1]80", "[nothex]:1",   "1.2.3.4:-1"};
