@@ -8,15 +8,17 @@
 #
 # Runs: warm-up; steady state (keyprov for the current period); period
 # boundary (keyprov/<uri>/<NTP time of the next period start>, the prefetch
-# clients do before a boundary, so key sets for a new period are issued under
-# load). Prints requests/s, p50/p99 latency and the CPU time each process
+# clients do before a boundary; by default the daemon pre-issued those key
+# sets before the run, with KMS_LOAD_COLD=1 they are issued under load).
+# Prints requests/s, p50/p99 latency and the CPU time each process
 # used. Exit status 1 when any request failed or was not 2xx; being under
 # the target (1,000 req/s with p99 < 50 ms) is reported, not an error.
 #
 # Knobs (environment): KMS_LOAD_USERS (200), KMS_LOAD_SECONDS (15),
 # KMS_LOAD_CONNS (16), KMS_LOAD_THREADS (2), KMS_NGINX_WORKERS (1),
 # KMS_KMSD_ARGS (extra daemon arguments), KMS_LOAD_PERF=1 (perf profile of
-# mcsec-kmsd during each measured run).
+# mcsec-kmsd during each measured run), KMS_LOAD_COLD=1 (no background
+# pre-issuance: the boundary run issues the next period's key sets on demand).
 set -eu
 
 BUILD=${1:-build}
@@ -73,6 +75,36 @@ cert='//*[local-name()="KmsCertificate"]'
 period=$(kms_xpath "$KMS_TMP/body" "string($cert/*[local-name()=\"UserKeyPeriod\"])")
 offset=$(kms_xpath "$KMS_TMP/body" "string($cert/*[local-name()=\"UserKeyOffset\"])")
 NEXT_NTP=$(kms_next_period_ntp_hex "$period" "$offset")
+
+# ---- pre-issuance ---------------------------------------------------------------
+# As a deployment would run it (docs/kmsd.md): the daemon is restarted on the
+# same port, now that the users exist, with a lead of one whole period, so it
+# pre-issues the current and the next period at start-up; we wait for the
+# "next" batch in its log. KMS_LOAD_COLD=1 turns pre-issuance off instead.
+PREISSUE_CONF="$KMS_TMP/preissue.conf"
+if [ -n "${KMS_LOAD_COLD:-}" ]; then
+    printf 'preissue_lead_seconds = 0\npreissue_on_start = false\n' >"$PREISSUE_CONF"
+else
+    lead=$period
+    [ "$lead" -le 4294967295 ] || lead=4294967295
+    printf 'preissue_lead_seconds = %s\n' "$lead" >"$PREISSUE_CONF"
+fi
+kms_stop_pid "$KMSD_PID"
+KMSD_LISTEN_PORT=$KMSD_PORT kms_start_kmsd --config "$PREISSUE_CONF"
+if [ -z "${KMS_LOAD_COLD:-}" ]; then
+    i=0
+    while ! grep -q 'msg="key sets pre-issued".*which=next' "$KMSD_LOG"; do
+        if grep -q 'msg="pre-issuance failed"' "$KMSD_LOG"; then
+            kms_die "pre-issuance failed: $(cat "$KMSD_LOG")"
+        fi
+        [ "$i" -lt 600 ] || kms_die "no pre-issue batch logged after 60 s: $(cat "$KMSD_LOG")"
+        sleep 0.1
+        i=$((i + 1))
+    done
+    grep 'msg="key sets pre-issued"' "$KMSD_LOG" | sed 's/^.*msg="key sets pre-issued" /kms_load: pre-issued /'
+else
+    echo "kms_load: KMS_LOAD_COLD=1: no pre-issuance, the boundary run issues on demand"
+fi
 
 # ---- measurement --------------------------------------------------------------
 # CPU ticks (utime + stime) of a process and its children threads, 0 when gone.
