@@ -18,29 +18,7 @@ MCSEC="$MCSEC_BIN/mcsec"
 T="$KMS_TMP/client"
 mkdir -m 700 "$T"
 
-fail() {
-    echo "FAIL: $*" >&2
-    for f in "$T"/*.err; do [ -f "$f" ] && { echo "--- $f" >&2; tail -n 5 "$f" >&2; }; done
-    exit 1
-}
-pass() { echo "ok - $*"; }
-# run NAME CMD...: must succeed; stdout in $T/NAME.out
-run() {
-    n=$1
-    shift
-    "$@" >"$T/$n.out" 2>"$T/$n.err" || fail "$n exited $?: $(cat "$T/$n.err")"
-}
-# refuse NAME PATTERN CMD...: must exit 1 with PATTERN in its error text
-refuse() {
-    n=$1
-    pat=$2
-    shift 2
-    rc=0
-    "$@" >"$T/$n.out" 2>"$T/$n.err" || rc=$?
-    [ "$rc" = 1 ] || fail "$n: exit $rc, wanted 1: $(cat "$T/$n.err")"
-    grep -q "$pat" "$T/$n.err" || fail "$n: error text lacks '$pat': $(cat "$T/$n.err")"
-    pass "$n refused: $(head -c 160 "$T/$n.err")"
-}
+. "$(dirname "$0")/steps.sh"
 json() { sed -n "s/.*\"$2\": *\\([^,}]*\\).*/\\1/p" "$T/$1.out"; }
 
 kms_make_certs

@@ -18,29 +18,7 @@ MCSEC="$MCSEC_BIN/mcsec"
 T="$KMS_TMP/flows"
 mkdir -m 700 "$T"
 
-fail() {
-    echo "FAIL: $*" >&2
-    for f in "$T"/*.err; do [ -s "$f" ] && { echo "--- $f" >&2; tail -n 5 "$f" >&2; }; done
-    exit 1
-}
-pass() { echo "ok - $*"; }
-run() {
-    n=$1
-    shift
-    "$@" >"$T/$n.out" 2>"$T/$n.err" || fail "$n exited $?: $(cat "$T/$n.err")"
-}
-# js FILE EXPR: evaluates a Python expression over the JSON object d of the file's last line
-# (or the list L of all its lines).
-js() {
-    "$KMS_PY" -c 'import json,sys
-L=[json.loads(x) for x in open(sys.argv[1]) if x.strip()]
-d=L[-1]
-print(eval(sys.argv[2]))' "$1" "$2"
-}
-eq() {
-    [ "$2" = "$3" ] || fail "$1: '$2' != '$3'"
-    pass "$1"
-}
+. "$(dirname "$0")/steps.sh"
 
 kms_start_kmsd
 BASE="http://127.0.0.1:$KMSD_PORT"
