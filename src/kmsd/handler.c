@@ -210,9 +210,10 @@ static void response_head(struct kmsif_response *r, struct kmsd_ctx *ctx,
     r->time = (int64_t)time(NULL);
     if (req->host != NULL && strlen(req->host) < 128)
         snprintf(r->client_req_url, sizeof r->client_req_url, "%s://%s%.*s",
-                 req->forwarded_proto ? req->forwarded_proto : ctx->tls ? "https" : "http",
-                 req->host,
-                 (int)(req->path_len < 100 ? req->path_len : 100), req->path);
+                 req->forwarded_proto ? req->forwarded_proto
+                 : ctx->tls           ? "https"
+                                      : "http",
+                 req->host, (int)(req->path_len < 100 ? req->path_len : 100), req->path);
     else
         snprintf(r->client_req_url, sizeof r->client_req_url, "%.*s",
                  (int)(req->path_len < 200 ? req->path_len : 200), req->path);
@@ -414,21 +415,30 @@ static bool check_body(struct kmsd_ctx *ctx, const struct kmsd_request *req, str
     return false;
 }
 
+/* A response carrying one certificate (init: our Root one; cert: the one asked for). */
+static void reply_certificate(struct kmsd_ctx *ctx, const struct kmsd_request *req,
+                              struct kmsd_reply *rep, const struct kmsd_knobs *k,
+                              const struct kmsif_security *sec, enum kmsif_message kind,
+                              mcsec_err looked_up, const struct kmsif_certificate *cert)
+{
+    if (looked_up != MCSEC_OK) {
+        reply_service_error(rep, ctx, req, looked_up);
+        return;
+    }
+    struct kmsif_response r;
+    response_head(&r, ctx, req, rep->identity, k);
+    r.kind = kind;
+    r.certs = cert;
+    r.n_certs = 1;
+    reply_document(rep, ctx, &r, sec);
+}
+
 static void do_init(struct kmsd_ctx *ctx, const struct kmsd_request *req, struct kmsd_reply *rep,
                     const struct kmsd_knobs *k, const struct kmsif_security *sec)
 {
     struct kmsif_certificate cert;
     mcsec_err e = kms_root_certificate(ctx->kms, &cert);
-    if (e != MCSEC_OK) {
-        reply_service_error(rep, ctx, req, e);
-        return;
-    }
-    struct kmsif_response r;
-    response_head(&r, ctx, req, rep->identity, k);
-    r.kind = KMSIF_MSG_INIT;
-    r.certs = &cert;
-    r.n_certs = 1;
-    reply_document(rep, ctx, &r, sec);
+    reply_certificate(ctx, req, rep, k, sec, KMSIF_MSG_INIT, e, &cert);
 }
 
 static void do_keyprov(struct kmsd_ctx *ctx, const struct kmsd_request *req, struct kmsd_reply *rep,
@@ -497,16 +507,7 @@ static void do_cert(struct kmsd_ctx *ctx, const struct kmsd_request *req, struct
 {
     struct kmsif_certificate cert;
     mcsec_err e = kms_certificate_by_uri(ctx->kms, &cert, route->uri);
-    if (e != MCSEC_OK) {
-        reply_service_error(rep, ctx, req, e);
-        return;
-    }
-    struct kmsif_response r;
-    response_head(&r, ctx, req, rep->identity, k);
-    r.kind = KMSIF_MSG_CERTCACHE;
-    r.certs = &cert;
-    r.n_certs = 1;
-    reply_document(rep, ctx, &r, sec);
+    reply_certificate(ctx, req, rep, k, sec, KMSIF_MSG_CERTCACHE, e, &cert);
 }
 
 /* The caller identity: the token identity the path or body names, else the first one. */
