@@ -6,7 +6,7 @@ ASAN_BUILD ?= build/asan
 JOBS       ?= $(shell nproc)
 CMAKE_ARGS ?=
 
-.PHONY: all deps configure build check test test-asan bench fuzz run clean format
+.PHONY: all deps configure build check test test-asan bench fuzz run demo clean format
 
 all: build
 
@@ -53,6 +53,10 @@ run: build
 	@echo "  try      curl -X POST -H \"Authorization: Bearer TOKEN\" http://127.0.0.1:8080/keymanagement/identity/v1/init"
 	@mkdir -p var
 	$(BUILD)/bin/mcsec-kmsd --demo --data-dir var/kms --listen 127.0.0.1:8080
+
+# The key distribution end to end on loopback (kmsd + nginx, GMS, MCX server, three UEs).
+demo: build
+	sh scripts/demo.sh $(BUILD)
 
 clean:
 	rm -rf $(BUILD)
