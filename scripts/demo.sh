@@ -86,6 +86,7 @@ done_ "5 users"
 # ---- 3: key provisioning through the proxy --------------------------------------------
 step "each client fetches its KMS certificate and key sets through nginx (TLS)"
 for p in "gms $GMS" "srv $SRV" "u1 $U1" "u2 $U2" "u3 $U3"; do
+    # shellcheck disable=SC2086 # "NAME URI": two words on purpose
     set -- $p
     tok=$(kms_token "$2" --ttl 600)
     run "init-$1" "$MCSEC" client init --kms "$KMS_BASE" --token "$tok" --store "$W/$1" --ca "$KMS_CA"
