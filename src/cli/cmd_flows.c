@@ -124,13 +124,15 @@ static mcsec_err put_signalling(struct cli_json *j, const uint8_t *csk, uint32_t
 
 /* ---- gms distribute / rekey ------------------------------------------------------------ */
 
-enum { G_STORE, G_USER, G_GROUP, G_MEMBER, G_MEMBERS, G_GMK_ID, G_ACT, G_EXP, N_G };
+enum { G_STORE, G_USER, G_GROUP, G_MEMBER, G_MEMBERS, G_MEMBER_KMS, G_GMK_ID, G_ACT, G_EXP, N_G };
 static const struct cli_opt gms_opts[N_G] = {
     {"store", CLI_OPT_TEXT, CLI_OPT_REQUIRED, 1, 700, "the GMS keystore directory"},
     {"user", CLI_OPT_TEXT, 0, 1, KMSIF_URI_MAX - 1, "GMS identity (default: the only one)"},
     {"group", CLI_OPT_TEXT, CLI_OPT_REQUIRED, 1, FLOWS_GROUP_MAX - 1, "MC group ID"},
     {"member", CLI_OPT_TEXT, 0, 1, IN_MAX, "member URIs, comma-separated"},
     {"members", CLI_OPT_TEXT, 0, 2, 1000, "@FILE: member URIs, one per line"},
+    {"member-kms", CLI_OPT_TEXT, 0, 1, KMSIF_URI_MAX - 1,
+     "KMS URI of the members' domain when not ours (its certificate must be in the store)"},
     {"gmk-id", CLI_OPT_HEX, 0, 4, 4, "GMK-ID for a new GMK (purpose tag 0; default: random)"},
     {"activation", CLI_OPT_TIME, 0, 0, 0, "activation time of a new GMK (key parameters)"},
     {"expiry", CLI_OPT_TIME, 0, 0, 0, "expiry time of a new GMK (key parameters)"},
@@ -254,10 +256,12 @@ static int send_gmk(struct cli_run *r, struct flows_id *id, const struct flows_g
             .key_id = g->gmk_id,
             .params = p,
             .idr_mode = MCSEC_MIKEY_IDR_UID,
+            .receiver_kms = r->v[G_MEMBER_KMS].present ? r->v[G_MEMBER_KMS].text : NULL,
         };
         e = flows_build(id, msg, sizeof msg, &b, &req);
         if (e != MCSEC_OK) {
-            cli_error(r->command, "member %s: %s", m->uri[i], mcsec_strerror(e));
+            cli_error(r->command, "member %s: %s%s%s", m->uri[i], mcsec_strerror(e),
+                      id->c.msg[0] != '\0' ? ": " : "", id->c.msg);
             break;
         }
         struct cli_json line;
@@ -416,16 +420,20 @@ static int run_server_receive(struct cli_run *r)
 
 /* ---- ue call / ue csk ----------------------------------------------------------------------- */
 
-enum { S_STORE, S_USER, S_PEER, N_S };
+enum { S_STORE, S_USER, S_PEER, S_PEER_KMS, N_S };
 static const struct cli_opt call_opts[N_S] = {
     {"store", CLI_OPT_TEXT, CLI_OPT_REQUIRED, 1, 700, "own keystore directory"},
     {"user", CLI_OPT_TEXT, 0, 1, KMSIF_URI_MAX - 1, "own identity (default: the only one)"},
     {"peer", CLI_OPT_TEXT, CLI_OPT_REQUIRED, 1, KMSIF_URI_MAX - 1, "called user's MC service ID"},
+    {"peer-kms", CLI_OPT_TEXT, 0, 1, KMSIF_URI_MAX - 1,
+     "KMS URI of the peer's domain when not ours (its certificate must be in the store)"},
 };
 static const struct cli_opt csk_opts[N_S] = {
     {"store", CLI_OPT_TEXT, CLI_OPT_REQUIRED, 1, 700, "own keystore directory"},
     {"user", CLI_OPT_TEXT, 0, 1, KMSIF_URI_MAX - 1, "own identity (default: the only one)"},
     {"server", CLI_OPT_TEXT, CLI_OPT_REQUIRED, 1, KMSIF_URI_MAX - 1, "MCX server identity"},
+    {"server-kms", CLI_OPT_TEXT, 0, 1, KMSIF_URI_MAX - 1,
+     "KMS URI of the server's domain when not ours (its certificate must be in the store)"},
 };
 
 /* The initiator's SRTP keys: the CS IDs the receiver derives for an empty map (PCK: 0, 1). */
@@ -461,6 +469,7 @@ static int run_send(struct cli_run *r, mcsec_key_purpose purpose)
         .purpose = purpose,
         .receiver = v[S_PEER].text,
         .idr_mode = purpose == MCSEC_PURPOSE_CSK ? MCSEC_MIKEY_IDR_BOTH : MCSEC_MIKEY_IDR_UID,
+        .receiver_kms = v[S_PEER_KMS].present ? v[S_PEER_KMS].text : NULL,
     };
     mcsec_err e = flows_build(id, msg, sizeof msg, &b, &req);
     if (e == MCSEC_OK)

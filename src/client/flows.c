@@ -3,6 +3,7 @@
  * Key distribution flows over the keystore: open an identity for
  * MIKEY-SAKKE, build/open I_MESSAGEs with its key sets, keep a GMS's GMK.
  */
+#include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,6 +12,7 @@
 
 #define CERT_FILE "kms-cert.rec"
 #define STORE_KEY "store.key"
+#define CERTS_DIR "certs"
 
 static mcsec_err fail(struct flows_id *id, mcsec_err e, const char *what)
 {
@@ -89,6 +91,85 @@ static mcsec_err read_cert(struct flows_id *id)
     return MCSEC_OK;
 }
 
+/*
+ * One external certificate record certs/NAME into id->ext[id->n_ext] (MAC-checked).
+ * *use false: expired (valid_to before now) or our own KMS URI.
+ */
+static mcsec_err read_ext(struct flows_id *id, const char *name, int64_t now, bool *use)
+{
+    char rel[CLIENT_PATH_MAX];
+    struct client_record r;
+    uint8_t *buf;
+    size_t len;
+    struct flows_ext *x = &id->ext[id->n_ext];
+    struct mcsec_mikey_kms_cert *c = &id->ext_cert[id->n_ext];
+    int64_t valid_to = 0;
+    *use = false;
+    mcsec_err e = path_in(rel, sizeof rel, CERTS_DIR, name);
+    if (e == MCSEC_OK)
+        e = read_record(id, &r, &buf, &len, rel);
+    if (e != MCSEC_OK)
+        return e;
+    memset(c, 0, sizeof *c);
+    if ((e = client_record_text(&r, "kms_uri", x->kms_uri, sizeof x->kms_uri)) == MCSEC_OK &&
+        (e = client_record_u64(&r, "user_key_period", &c->period_len)) == MCSEC_OK &&
+        (e = client_record_u64(&r, "user_key_offset", &c->period_offset)) == MCSEC_OK &&
+        (e = client_record_hex(&r, "pub_enc_key", x->z, sizeof x->z)) == MCSEC_OK)
+        e = client_record_hex(&r, "pub_auth_key", x->kpak, sizeof x->kpak);
+    if (e == MCSEC_OK && client_record_get(&r, "valid_to") != NULL)
+        e = client_record_i64(&r, "valid_to", &valid_to);
+    client_buffer_free(buf, len);
+    if (e != MCSEC_OK) {
+        snprintf(id->c.msg, sizeof id->c.msg, "%.400s: not a KMS certificate record", rel);
+        return e;
+    }
+    c->uri = x->kms_uri;
+    c->uri_len = strlen(x->kms_uri);
+    c->z_pub = x->z;
+    c->kpak = x->kpak;
+    *use = (valid_to == 0 || now <= valid_to) && strcmp(x->kms_uri, id->kms_uri) != 0;
+    return MCSEC_OK;
+}
+
+/* The external KMS certificates under certs/ (none when the folder is absent). */
+static mcsec_err read_external(struct flows_id *id, int64_t now)
+{
+    char dir[CLIENT_PATH_MAX];
+    mcsec_err e = path_in(dir, sizeof dir, id->dir, CERTS_DIR);
+    if (e != MCSEC_OK)
+        return e;
+    DIR *d = opendir(dir);
+    if (d == NULL)
+        return MCSEC_OK;
+    struct dirent *de;
+    while (e == MCSEC_OK && (de = readdir(d)) != NULL) {
+        size_t l = strlen(de->d_name);
+        bool use = false;
+        if (l <= 4 || strcmp(de->d_name + l - 4, ".rec") != 0)
+            continue;
+        if (id->n_ext == FLOWS_MAX_EXT) {
+            e = fail(id, MCSEC_ERR_LENGTH, "more external KMS certificates than supported");
+            break;
+        }
+        e = read_ext(id, de->d_name, now, &use);
+        if (e == MCSEC_OK && use)
+            id->n_ext++;
+    }
+    closedir(d);
+    return e;
+}
+
+/* The certificate of the receiver's KMS: ours (kms_uri NULL) or an external one. */
+static const struct mcsec_mikey_kms_cert *find_kms(const struct flows_id *id, const char *kms_uri)
+{
+    if (kms_uri == NULL || strcmp(kms_uri, id->kms_uri) == 0)
+        return &id->cert;
+    for (size_t i = 0; i < id->n_ext; i++)
+        if (strcmp(id->ext[i].kms_uri, kms_uri) == 0)
+            return &id->ext_cert[i];
+    return NULL;
+}
+
 static bool held(const struct client_status *st, uint64_t p)
 {
     for (size_t i = 0; i < st->n_periods; i++)
@@ -116,7 +197,7 @@ mcsec_err flows_open_id(struct flows_id *id, const char *store_dir, const char *
         return fail(id, e, "identity cannot name a keystore directory");
     if ((e = read_store_key(id)) != MCSEC_OK)
         return fail(id, e, "store key missing, unsafe or damaged");
-    if ((e = read_cert(id)) != MCSEC_OK)
+    if ((e = read_cert(id)) != MCSEC_OK || (e = read_external(id, now)) != MCSEC_OK)
         return e;
     if (!st.have_current)
         return fail(id, MCSEC_ERR_NOT_FOUND,
@@ -146,6 +227,14 @@ mcsec_err flows_build(struct flows_id *id, uint8_t *out, size_t cap, struct mcse
                       const struct flows_build_req *req)
 {
     struct mcsec_mikey_build_req br = {0};
+    br.receiver_kms = find_kms(id, req->receiver_kms);
+    if (br.receiver_kms == NULL) {
+        snprintf(id->c.msg, sizeof id->c.msg,
+                 "no certificate of KMS %.300s in the store (certs/: add it to our KMS's "
+                 "certificate cache, then run mcsec client init)",
+                 req->receiver_kms);
+        return MCSEC_ERR_NOT_FOUND;
+    }
     br.purpose = req->purpose;
     br.sender_uri = id->user_uri;
     br.sender_uri_len = strlen(id->user_uri);
@@ -154,7 +243,6 @@ mcsec_err flows_build(struct flows_id *id, uint8_t *out, size_t cap, struct mcse
     br.pvt = id->sets[0].pvt;
     br.receiver_uri = req->receiver;
     br.receiver_uri_len = strlen(req->receiver);
-    br.receiver_kms = &id->cert;
     br.key = req->key;
     br.rand = req->rand;
     br.has_key_id = req->has_key_id;
@@ -174,6 +262,8 @@ mcsec_err flows_open_msg(struct flows_id *id, struct mcsec_mikey_opened *o, cons
     req.kms = &id->cert;
     req.key_sets = id->mk;
     req.n_key_sets = id->n_sets;
+    req.peer_kms = id->ext_cert;
+    req.n_peer_kms = id->n_ext;
     if (sender != NULL) {
         req.sender_uri = sender;
         req.sender_uri_len = strlen(sender);

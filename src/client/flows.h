@@ -13,6 +13,14 @@
 
 #define FLOWS_MAX_SETS  3 /* the periods before, at and after now */
 #define FLOWS_GROUP_MAX MCSEC_KP_GROUP_ID_MAX
+#define FLOWS_MAX_EXT   8 /* external KMS certificates (certs/) loaded per identity */
+
+/* An external KMS certificate from the identity's certs/ (written by client init). */
+struct flows_ext {
+    char kms_uri[KMSIF_URI_MAX];
+    uint8_t z[MCSEC_SAKKE_PUB_BYTES];
+    uint8_t kpak[MCSEC_ECCSI_KPAK_BYTES];
+};
 
 /* One identity's keystore, loaded for MIKEY-SAKKE. Holds secrets: flows_close wipes it. */
 struct flows_id {
@@ -28,12 +36,18 @@ struct flows_id {
     size_t n_sets;
     struct kmsif_key_set sets[FLOWS_MAX_SETS];
     struct mcsec_mikey_key_set mk[FLOWS_MAX_SETS];
+    /* Other domains' KMS certificates: ext_cert[i] points into ext[i]. */
+    size_t n_ext;
+    struct flows_ext ext[FLOWS_MAX_EXT];
+    struct mcsec_mikey_kms_cert ext_cert[FLOWS_MAX_EXT];
 };
 
 /*
  * Opens the store of user (NULL: the only identity in store_dir) at Unix
  * time now: checks it like `client status`, reads the certificate record
- * (MAC-checked), and loads the held key sets of the periods now-1..now+1.
+ * (MAC-checked), and loads the held key sets of the periods now-1..now+1
+ * and the external KMS certificates under certs/ (MAC-checked; expired or
+ * revoked ones are never stored there by client init, expired ones skipped).
  * MCSEC_ERR_NOT_FOUND when the current period's key set is not held.
  * id->c.msg says why on failure.
  */
@@ -51,16 +65,27 @@ struct flows_build_req {
     uint32_t key_id;
     const struct mcsec_key_params *params; /* NULL: defaults */
     mcsec_mikey_idr_mode idr_mode;
+    /*
+     * KMS URI of the receiver's domain when it is not ours: its certificate
+     * (Z, period) must be among id's external certificates. NULL: our KMS.
+     */
+    const char *receiver_kms;
 };
 
-/* An I_MESSAGE from id (its current key set) to req->receiver (same KMS). */
+/*
+ * An I_MESSAGE from id (its current key set) to req->receiver, encrypted
+ * with the receiver's KMS certificate (ours or req->receiver_kms's).
+ * MCSEC_ERR_NOT_FOUND when req->receiver_kms names no stored certificate.
+ */
 MCSEC_MUST_CHECK mcsec_err flows_build(struct flows_id *id, uint8_t *out, size_t cap,
                                        struct mcsec_mikey_built *b,
                                        const struct flows_build_req *req);
 
 /*
  * Opens msg with id's key sets; sender (NULL: from the message) is the
- * expected initiator; purposes as in mcsec_mikey_open_req (0: all).
+ * expected initiator; purposes as in mcsec_mikey_open_req (0: all). A sender
+ * of another domain (IDRkmsi not our KMS) is verified with that KMS's
+ * external certificate; without one the message is refused.
  */
 MCSEC_MUST_CHECK mcsec_err flows_open_msg(struct flows_id *id, struct mcsec_mikey_opened *o,
                                           const uint8_t *msg, size_t len, const char *sender,
