@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * mcsec client init|fetch|status: the key management client of
+ * mcsec client init|fetch|status|import: the key management client of
  * src/client/ (docs/client.md). Thin: options in, one library call, JSON out.
  */
 #include <stdint.h>
@@ -168,6 +168,74 @@ static int run_status(struct cli_run *r)
     return CLI_EXIT_OK;
 }
 
+/* ---- import (offline key material, docs/client.md "Import") ---------------------------- */
+
+enum {
+    I_STORE,
+    I_USER,
+    I_KMS_URI,
+    I_PERIOD,
+    I_OFFSET,
+    I_Z,
+    I_KPAK,
+    I_PNO,
+    I_RSK,
+    I_SSK,
+    I_PVT,
+    N_IMPORT_OPTS
+};
+
+static const struct cli_opt import_opts[N_IMPORT_OPTS] = {
+    [I_STORE] = {"store", CLI_OPT_TEXT, CLI_OPT_REQUIRED, 1, 700, "keystore directory (0700)"},
+    [I_USER] = {"user", CLI_OPT_TEXT, CLI_OPT_REQUIRED, 1, KMSIF_URI_MAX - 1,
+                "MC service user ID the key set belongs to"},
+    [I_KMS_URI] = {"kms-uri", CLI_OPT_TEXT, CLI_OPT_REQUIRED, 1, KMSIF_URI_MAX - 1,
+                   "KMS URI (UID input)"},
+    [I_PERIOD] = {"period", CLI_OPT_U64, CLI_OPT_REQUIRED, 0, 0, "UserKeyPeriod in seconds"},
+    [I_OFFSET] = {"offset", CLI_OPT_U64, CLI_OPT_REQUIRED, 0, 0, "UserKeyOffset in seconds"},
+    [I_Z] = {"z-pub", CLI_OPT_HEX, CLI_OPT_REQUIRED, MCSEC_SAKKE_POINT_BYTES,
+             MCSEC_SAKKE_POINT_BYTES, "SAKKE KMS public key Z (04||x||y)"},
+    [I_KPAK] = {"kpak", CLI_OPT_HEX, CLI_OPT_REQUIRED, MCSEC_ECCSI_POINT_BYTES,
+                MCSEC_ECCSI_POINT_BYTES, "ECCSI KMS public authentication key (04||x||y)"},
+    [I_PNO] = {"period-no", CLI_OPT_U64, CLI_OPT_REQUIRED, 0, 0, "key period number of the set"},
+    [I_RSK] = {"rsk", CLI_OPT_HEX, CLI_OPT_REQUIRED | CLI_OPT_SECRET, MCSEC_SAKKE_POINT_BYTES,
+               MCSEC_SAKKE_POINT_BYTES, "SAKKE RSK (secret: give @FILE)"},
+    [I_SSK] = {"ssk", CLI_OPT_HEX, CLI_OPT_REQUIRED | CLI_OPT_SECRET, MCSEC_ECCSI_SSK_BYTES,
+               MCSEC_ECCSI_SSK_BYTES, "ECCSI SSK (secret: give @FILE)"},
+    [I_PVT] = {"pvt", CLI_OPT_HEX, CLI_OPT_REQUIRED, MCSEC_ECCSI_POINT_BYTES,
+               MCSEC_ECCSI_POINT_BYTES, "ECCSI PVT (04||x||y)"},
+};
+
+static int run_import(struct cli_run *r)
+{
+    const struct cli_value *v = r->v;
+    struct kmsif_certificate *cert = calloc(1, sizeof *cert);
+    struct kmsif_key_set *ks = calloc(1, sizeof *ks);
+    if (cert == NULL || ks == NULL) {
+        free(cert), free(ks);
+        return cli_lib_error(r->command, "memory", MCSEC_ERR_NOMEM);
+    }
+    snprintf(cert->kms_uri, sizeof cert->kms_uri, "%s", v[I_KMS_URI].text);
+    cert->user_key_period = v[I_PERIOD].u64;
+    cert->user_key_offset = v[I_OFFSET].u64;
+    memcpy(cert->pub_enc_key, v[I_Z].bytes, sizeof cert->pub_enc_key);
+    memcpy(cert->pub_auth_key, v[I_KPAK].bytes, sizeof cert->pub_auth_key);
+    ks->key_period_no = v[I_PNO].u64;
+    memcpy(ks->rsk, v[I_RSK].bytes, sizeof ks->rsk);
+    memcpy(ks->ssk, v[I_SSK].bytes, sizeof ks->ssk);
+    memcpy(ks->pvt, v[I_PVT].bytes, sizeof ks->pvt);
+    struct client c = {.store_dir = v[I_STORE].text, .user_uri = v[I_USER].text};
+    struct client_status st;
+    mcsec_err e = client_import(&c, cert, ks, &st);
+    MCSEC_WIPE(*ks);
+    free(cert), free(ks);
+    if (e != MCSEC_OK)
+        return lib_fail(r, &c, "import", e);
+    cli_json_u64(r->out, "imported", v[I_PNO].u64);
+    put_status(r->out, &st);
+    return CLI_EXIT_OK;
+}
+
 const struct cli_command cli_client_commands[] = {
     {"client", "init", "KMS init: fetch and store the KMS certificate(s) for an identity",
      client_opts, N_CLIENT_OPTS, run_init},
@@ -175,5 +243,7 @@ const struct cli_command cli_client_commands[] = {
      client_opts, N_CLIENT_OPTS, run_fetch},
     {"client", "status", "check the keystore and show what it holds", status_opts,
      sizeof status_opts / sizeof status_opts[0], run_status},
+    {"client", "import", "validate and store offline key material (KMS certificate + key set)",
+     import_opts, N_IMPORT_OPTS, run_import},
     {NULL, NULL, NULL, NULL, 0, NULL},
 };

@@ -35,14 +35,15 @@ static int id_error(struct cli_run *r, struct flows_id *id, const char *what, mc
 }
 
 /* Opens the identity of --store/--user (heap: it is large and secret). */
-static struct flows_id *open_id(struct cli_run *r, const char *store, const char *user, int *rc)
+static struct flows_id *open_id_at(struct cli_run *r, const char *store, const char *user,
+                                   int64_t now, int *rc)
 {
     struct flows_id *id = malloc(sizeof *id);
     if (id == NULL) {
         *rc = cli_lib_error(r->command, "memory", MCSEC_ERR_NOMEM);
         return NULL;
     }
-    mcsec_err e = flows_open_id(id, store, user, (int64_t)time(NULL));
+    mcsec_err e = flows_open_id(id, store, user, now);
     if (e != MCSEC_OK) {
         *rc = id_error(r, id, "keystore", e);
         flows_close(id);
@@ -51,6 +52,11 @@ static struct flows_id *open_id(struct cli_run *r, const char *store, const char
     }
     *rc = CLI_EXIT_OK;
     return id;
+}
+
+static struct flows_id *open_id(struct cli_run *r, const char *store, const char *user, int *rc)
+{
+    return open_id_at(r, store, user, (int64_t)time(NULL), rc);
 }
 
 static void close_id(struct flows_id *id)
@@ -336,13 +342,15 @@ static int run_rekey(struct cli_run *r)
 
 /* ---- ue receive / server receive-csk ------------------------------------------------------ */
 
-enum { R_STORE, R_USER, R_IN, R_SENDER, N_R };
+enum { R_STORE, R_USER, R_IN, R_SENDER, R_TIME, N_R };
 static const struct cli_opt recv_opts[N_R] = {
     {"store", CLI_OPT_TEXT, CLI_OPT_REQUIRED, 1, 700, "own keystore directory"},
     {"user", CLI_OPT_TEXT, 0, 1, KMSIF_URI_MAX - 1, "own identity (default: the only one)"},
     {"in", CLI_OPT_TEXT, CLI_OPT_REQUIRED, 1, IN_MAX, "the I_MESSAGE in base64"},
     {"sender", CLI_OPT_TEXT, 0, 1, KMSIF_URI_MAX - 1,
      "expected sender MC service ID (receive-csk: default IDRi of the message)"},
+    {"time", CLI_OPT_TIME, 0, 0, 0,
+     "evaluate 'now' (current key period) at this RFC 3339 time (default: the clock)"},
 };
 
 static void put_opened(struct cli_json *j, const struct mcsec_mikey_opened *o)
@@ -381,8 +389,9 @@ static int run_receive(struct cli_run *r, bool server)
         snprintf(sender, sizeof sender, "%s", v[R_SENDER].text);
     else if (server && (e = flows_initiator_uri(sender, sizeof sender, msg, len)) != MCSEC_OK)
         return cli_lib_error(r->command, "the message names no sender URI (give --sender)", e);
+    int64_t now = v[R_TIME].present ? v[R_TIME].time : (int64_t)time(NULL);
     struct flows_id *id =
-        open_id(r, v[R_STORE].text, v[R_USER].present ? v[R_USER].text : NULL, &rc);
+        open_id_at(r, v[R_STORE].text, v[R_USER].present ? v[R_USER].text : NULL, now, &rc);
     struct mcsec_mikey_opened *o = id == NULL ? NULL : malloc(sizeof *o);
     if (id != NULL && o == NULL)
         rc = cli_lib_error(r->command, "memory", MCSEC_ERR_NOMEM);

@@ -5,8 +5,8 @@
  * everything read back is checked again (MAC, permissions, key validation).
  */
 #include <dirent.h>
-#include <stdarg.h>
 #include <inttypes.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -717,5 +717,86 @@ mcsec_err client_status(struct client *c, struct client_status *st, int64_t now)
     }
     store_wipe(s);
     free(s);
+    return e;
+}
+
+/* ---- offline import --------------------------------------------------------------- */
+
+/* The certificate and key set of an import, completed and validated (nothing written yet). */
+static mcsec_err import_prepare(struct client *c, struct store *s, struct kmsif_key_set *ks,
+                                const struct kmsif_certificate *cert,
+                                const struct kmsif_key_set *in)
+{
+    if (c->user_uri == NULL || c->user_uri[0] == '\0' ||
+        strlen(c->user_uri) >= sizeof s->user_uri || cert->kms_uri[0] == '\0')
+        return fail(c, MCSEC_ERR_ARGUMENT, "%s", "import needs a user URI and a KMS URI");
+    snprintf(s->user_uri, sizeof s->user_uri, "%s", c->user_uri);
+    s->cert = *cert;
+    s->cert.role = KMSIF_ROLE_ROOT;
+    s->cert.parameter_set = 1;
+    s->cert.user_id_format = 2;
+    if (s->cert.cert_uri[0] == '\0')
+        snprintf(s->cert.cert_uri, sizeof s->cert.cert_uri, "%s", s->cert.kms_uri);
+    mcsec_err e = check_certificate(c, &s->cert, (int64_t)time(NULL));
+    if (e != MCSEC_OK)
+        return e;
+    *ks = *in;
+    snprintf(ks->user_uri, sizeof ks->user_uri, "%s", s->user_uri);
+    snprintf(ks->kms_uri, sizeof ks->kms_uri, "%s", s->cert.kms_uri);
+    snprintf(ks->cert_uri, sizeof ks->cert_uri, "%s", s->cert.cert_uri);
+    ks->has_validity = false;
+    ks->revoked = false;
+    /* The UID is derived here; the RSK and SSK/PVT checks then bind the keys to it. */
+    e = mcsec_uid(ks->user_id, s->user_uri, strlen(s->user_uri), s->cert.kms_uri,
+                  strlen(s->cert.kms_uri), s->cert.user_key_period, s->cert.user_key_offset,
+                  ks->key_period_no);
+    if (e == MCSEC_OK)
+        e = client_validate_key_set(&s->cert, ks, s->user_uri, ks->key_period_no);
+    if (e != MCSEC_OK)
+        return fail(c, e, "the key set of %s for period %" PRIu64 " failed validation: refused",
+                    s->user_uri, ks->key_period_no);
+    return MCSEC_OK;
+}
+
+mcsec_err client_import(struct client *c, const struct kmsif_certificate *cert,
+                        const struct kmsif_key_set *in, struct client_status *st)
+{
+    struct store *s = calloc(1, sizeof *s);
+    struct kmsif_key_set *ks = calloc(1, sizeof *ks);
+    struct client_recbuf *b = malloc(sizeof *b);
+    char path[CLIENT_PATH_MAX];
+    c->msg[0] = '\0';
+    memset(st, 0, sizeof *st);
+    mcsec_err e = s == NULL || ks == NULL || b == NULL ? MCSEC_ERR_NOMEM : MCSEC_OK;
+    if (e == MCSEC_OK)
+        e = import_prepare(c, s, ks, cert, in);
+    if (e == MCSEC_OK &&
+        ((e = client_private_dir(c->store_dir)) != MCSEC_OK ||
+         (e = identity_dir(c, s->dir, sizeof s->dir, s->user_uri)) != MCSEC_OK ||
+         (e = client_private_dir(s->dir)) != MCSEC_OK ||
+         (e = join(path, sizeof path, s->dir, KEYSETS_DIR)) != MCSEC_OK ||
+         (e = client_private_dir(path)) != MCSEC_OK) &&
+        c->msg[0] == '\0')
+        fail(c, e, "%s: keystore directories must be ours and mode 0700", c->store_dir);
+    if (e == MCSEC_OK && (e = ensure_store_key(c, s)) == MCSEC_OK &&
+        (e = cert_to_record(b, s)) == MCSEC_OK &&
+        (e = join(path, sizeof path, s->dir, CERT_FILE)) == MCSEC_OK &&
+        (e = write_record(c, path, b)) == MCSEC_OK &&
+        (e = key_set_path(path, sizeof path, s, ks->key_period_no)) == MCSEC_OK &&
+        (e = key_set_to_record(b, ks, s->key)) == MCSEC_OK)
+        e = write_record(c, path, b);
+    int64_t start = 0;
+    if (e == MCSEC_OK)
+        e = client_period_start_unix(&start, ks->key_period_no, s->cert.user_key_period,
+                                     s->cert.user_key_offset);
+    if (e == MCSEC_OK)
+        e = client_status(c, st, start);
+    if (s != NULL)
+        store_wipe(s);
+    if (ks != NULL)
+        MCSEC_WIPE(*ks);
+    if (b != NULL)
+        MCSEC_WIPE(*b);
+    free(s), free(ks), free(b);
     return e;
 }

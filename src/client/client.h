@@ -161,6 +161,18 @@ MCSEC_MUST_CHECK mcsec_err client_init(struct client *c, struct client_status *s
  */
 MCSEC_MUST_CHECK mcsec_err client_fetch(struct client *c, const int64_t *times, size_t n_times,
                                         uint64_t *fetched, size_t *n_fetched);
+/*
+ * Offline import (no KMS, e.g. a vendor's interop key material; docs/client.md
+ * "Import"): cert carries kms_uri, user_key_period, user_key_offset,
+ * pub_enc_key (Z) and pub_auth_key (KPAK); ks carries key_period_no, rsk, ssk
+ * and pvt. The UID is computed here. The key set is validated like a fetched
+ * one (client_validate_key_set) before anything is written; then the
+ * certificate record (as by init, replacing one of another KMS) and the key
+ * set record are written like init/fetch do. *st: the status at the start of
+ * the imported period. Refusals: MCSEC_ERR_KEY_INVALID and friends, c->msg says why.
+ */
+MCSEC_MUST_CHECK mcsec_err client_import(struct client *c, const struct kmsif_certificate *cert,
+                                         const struct kmsif_key_set *ks, struct client_status *st);
 /* Loads and checks the keystore (MAC, permissions, re-validation): "refuses to start" otherwise. */
 MCSEC_MUST_CHECK mcsec_err client_status(struct client *c, struct client_status *st, int64_t now);
 
