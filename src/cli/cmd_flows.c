@@ -5,6 +5,7 @@
  * over a keystore filled by `mcsec client init/fetch` (src/client/flows.h,
  * docs/client.md "Flows"). Thin: options in, library calls, JSON out.
  */
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -342,7 +343,9 @@ static int run_rekey(struct cli_run *r)
 
 /* ---- ue receive / server receive-csk ------------------------------------------------------ */
 
-enum { R_STORE, R_USER, R_IN, R_SENDER, R_TIME, N_R };
+enum { R_STORE, R_USER, R_IN, R_SENDER, R_TIME, R_KMS, R_TOKEN, R_CA, N_R };
+
+#define TOKEN_MAX 8192
 static const struct cli_opt recv_opts[N_R] = {
     {"store", CLI_OPT_TEXT, CLI_OPT_REQUIRED, 1, 700, "own keystore directory"},
     {"user", CLI_OPT_TEXT, 0, 1, KMSIF_URI_MAX - 1, "own identity (default: the only one)"},
@@ -351,7 +354,66 @@ static const struct cli_opt recv_opts[N_R] = {
      "expected sender MC service ID (receive-csk: default IDRi of the message)"},
     {"time", CLI_OPT_TIME, 0, 0, 0,
      "evaluate 'now' (current key period) at this RFC 3339 time (default: the clock)"},
+    {"kms", CLI_OPT_TEXT, 0, 1, 512,
+     "KMS base URL: fetch a missing key set or KMS certificates on demand, then retry"},
+    {"token", CLI_OPT_TEXT, 0, 1, TOKEN_MAX,
+     "bearer access token for --kms, or @FILE to read it from a file"},
+    {"ca", CLI_OPT_TEXT, 0, 1, 1000, "PEM file of the CA(s) to verify --kms with"},
 };
+
+/* The token text (argv wiped once copied), or the first line of @FILE, into buf. */
+static bool load_token(char *buf, size_t cap, const char *arg)
+{
+    if (arg[0] != '@') {
+        snprintf(buf, cap, "%s", arg);
+        mcsec_wipe((char *)(uintptr_t)arg, strlen(arg));
+        return true;
+    }
+    FILE *f = fopen(arg + 1, "r");
+    if (f == NULL)
+        return false;
+    bool ok = fgets(buf, (int)cap, f) != NULL;
+    fclose(f);
+    buf[strcspn(buf, "\r\n")] = '\0';
+    return ok && buf[0] != '\0';
+}
+
+/* --kms/--token/--ca into net (kms_url NULL without --kms); CLI_EXIT_OK or a usage error. */
+static int net_opts(struct cli_run *r, struct flows_fetch *net, char *token, size_t cap)
+{
+    const struct cli_value *v = r->v;
+    memset(net, 0, sizeof *net);
+    if (v[R_KMS].present != v[R_TOKEN].present) {
+        cli_error(r->command, "--kms and --token go together");
+        return CLI_EXIT_USAGE;
+    }
+    if (!v[R_KMS].present) {
+        if (v[R_CA].present) {
+            cli_error(r->command, "--ca needs --kms");
+            return CLI_EXIT_USAGE;
+        }
+        return CLI_EXIT_OK;
+    }
+    if (!load_token(token, cap, v[R_TOKEN].text)) {
+        cli_error(r->command, "--token: cannot read the token file");
+        return CLI_EXIT_USAGE;
+    }
+    net->kms_url = v[R_KMS].text;
+    net->token = token;
+    net->ca_file = v[R_CA].present ? v[R_CA].text : NULL;
+    return CLI_EXIT_OK;
+}
+
+static void put_fetched(struct cli_json *j, const struct flows_fetched *got)
+{
+    if (got->n_periods == 0 && !got->certs_refreshed)
+        return;
+    cli_json_array_begin(j, "fetched");
+    for (size_t i = 0; i < got->n_periods; i++)
+        cli_json_u64(j, NULL, got->periods[i]);
+    cli_json_array_end(j);
+    cli_json_bool(j, "certificates_refreshed", got->certs_refreshed);
+}
 
 static void put_opened(struct cli_json *j, const struct mcsec_mikey_opened *o)
 {
@@ -379,41 +441,50 @@ static int run_receive(struct cli_run *r, bool server)
 {
     const struct cli_value *v = r->v;
     static uint8_t msg[MSG_MAX];
+    static char token[TOKEN_MAX + 1];
     char sender[KMSIF_URI_MAX] = "";
     size_t len = 0;
-    int rc = decode_in(r, &v[R_IN], msg, &len);
+    struct flows_fetch net;
+    struct flows_fetched got;
+    int rc = net_opts(r, &net, token, sizeof token);
+    if (rc == CLI_EXIT_OK)
+        rc = decode_in(r, &v[R_IN], msg, &len);
     mcsec_err e = MCSEC_OK;
-    if (rc != CLI_EXIT_OK)
-        return rc;
-    if (v[R_SENDER].present)
+    if (rc == CLI_EXIT_OK && v[R_SENDER].present)
         snprintf(sender, sizeof sender, "%s", v[R_SENDER].text);
-    else if (server && (e = flows_initiator_uri(sender, sizeof sender, msg, len)) != MCSEC_OK)
-        return cli_lib_error(r->command, "the message names no sender URI (give --sender)", e);
+    else if (rc == CLI_EXIT_OK && server &&
+             (e = flows_initiator_uri(sender, sizeof sender, msg, len)) != MCSEC_OK)
+        rc = cli_lib_error(r->command, "the message names no sender URI (give --sender)", e);
     int64_t now = v[R_TIME].present ? v[R_TIME].time : (int64_t)time(NULL);
-    struct flows_id *id =
-        open_id_at(r, v[R_STORE].text, v[R_USER].present ? v[R_USER].text : NULL, now, &rc);
+    struct flows_id *id = rc == CLI_EXIT_OK ? malloc(sizeof *id) : NULL;
     struct mcsec_mikey_opened *o = id == NULL ? NULL : malloc(sizeof *o);
-    if (id != NULL && o == NULL)
+    if (rc == CLI_EXIT_OK && o == NULL)
         rc = cli_lib_error(r->command, "memory", MCSEC_ERR_NOMEM);
     if (o != NULL) {
-        e = flows_open_msg(id, o, msg, len, sender[0] != '\0' ? sender : NULL,
-                           server ? 1u << MCSEC_PURPOSE_CSK : 0);
+        e = flows_receive(id, o, v[R_STORE].text, v[R_USER].present ? v[R_USER].text : NULL, now,
+                          &net, msg, len, sender[0] != '\0' ? sender : NULL,
+                          server ? 1u << MCSEC_PURPOSE_CSK : 0, &got);
         if (e == MCSEC_OK) {
             put_opened(r->out, o);
+            put_fetched(r->out, &got);
             if (o->purpose == MCSEC_PURPOSE_CSK) {
                 /* P0 is the UE's MC service ID: the sender at the server, ourselves at a UE. */
                 const char *uri = server ? sender : id->user_uri;
                 if (server)
                     cli_json_cstring(r->out, "sender", sender);
                 e = put_signalling(r->out, o->key, o->key_id, uri);
+                if (e != MCSEC_OK)
+                    rc = cli_lib_error(r->command, "I_MESSAGE", e);
             }
+        } else {
+            rc = id_error(r, id, id->n_sets == 0 ? "keystore" : "I_MESSAGE", e);
         }
-        if (e != MCSEC_OK)
-            rc = cli_lib_error(r->command, "I_MESSAGE", e);
         mcsec_wipe(o, sizeof *o);
-        free(o);
     }
-    close_id(id);
+    MCSEC_WIPE(token);
+    free(o);
+    if (id != NULL)
+        close_id(id);
     return rc;
 }
 

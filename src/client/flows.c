@@ -296,6 +296,126 @@ mcsec_err flows_initiator_uri(char *out, size_t cap, const uint8_t *msg, size_t 
     return e;
 }
 
+/* ---- receiving with on-demand fetching ------------------------------------------------ */
+
+/* What a failed receive lacks: key sets of these Unix times, and/or fresh KMS certificates. */
+struct missing {
+    int64_t times[2];
+    size_t n_times;
+    bool init;
+};
+
+/* The Unix time of msg's T (NTP-UTC or NTP); false without one. */
+static bool t_unix(const struct mcsec_mikey_msg *m, int64_t *t)
+{
+    if (!m->has_t || (m->t.ts_type != MCSEC_MIKEY_TS_NTP_UTC && m->t.ts_type != MCSEC_MIKEY_TS_NTP))
+        return false;
+    uint64_t ntp = m->t.ts_value >> 32;
+    if (ntp < MCSEC_NTP_UNIX_OFFSET)
+        return false;
+    *t = (int64_t)(ntp - MCSEC_NTP_UNIX_OFFSET);
+    return true;
+}
+
+/* True when msg names an initiator's KMS (IDRkmsi) of which id holds no certificate. */
+static bool unknown_kmsi(const struct flows_id *id, const struct mcsec_mikey_msg *m)
+{
+    const struct mcsec_mikey_idr *idr = mcsec_mikey_find_idr(m, MCSEC_MIKEY_ROLE_IDRKMSI);
+    char uri[KMSIF_URI_MAX];
+    if (idr == NULL || idr->id.len == 0 || idr->id.len >= sizeof uri)
+        return false;
+    memcpy(uri, idr->id.data, idr->id.len);
+    uri[idr->id.len] = '\0';
+    return find_kms(id, uri) == NULL;
+}
+
+/* Works out what id (its certificate read) lacks to open msg at now. */
+static void find_missing(struct flows_id *id, const uint8_t *msg, size_t len, int64_t now,
+                         struct missing *ms)
+{
+    struct client_status st;
+    struct mcsec_mikey_msg *m = malloc(sizeof *m);
+    memset(ms, 0, sizeof *ms);
+    if (m == NULL)
+        return;
+    if (client_status(&id->c, &st, now) == MCSEC_OK && mcsec_mikey_parse(m, msg, len) == MCSEC_OK) {
+        int64_t t = 0;
+        uint64_t p = 0;
+        bool have_t =
+            t_unix(m, &t) && client_period_of(&p, t, st.period_len, st.offset) == MCSEC_OK;
+        if (have_t && !held(&st, p))
+            ms->times[ms->n_times++] = t;
+        if (!st.have_current && !(have_t && p == st.current_period))
+            ms->times[ms->n_times++] = now;
+        ms->init = unknown_kmsi(id, m);
+    }
+    free(m);
+}
+
+/* Fetches what ms names for the identity user of store_dir; on failure the reason in msg. */
+static mcsec_err fetch_missing(const struct flows_fetch *net, const char *store_dir,
+                               const char *user, const struct missing *ms,
+                               struct flows_fetched *got, char *msg, size_t cap)
+{
+    struct client c = {
+        .kms_url = net->kms_url,
+        .token = net->token,
+        .ca_file = net->ca_file,
+        .store_dir = store_dir,
+        .user_uri = user,
+        .timeout_seconds = net->timeout_seconds,
+    };
+    struct client_status st;
+    mcsec_err e = client_global_init();
+    if (e == MCSEC_OK && ms->init && (e = client_init(&c, &st)) == MCSEC_OK)
+        got->certs_refreshed = true;
+    if (e == MCSEC_OK && ms->n_times > 0)
+        e = client_fetch(&c, ms->times, ms->n_times, got->periods, &got->n_periods);
+    client_global_cleanup();
+    if (e != MCSEC_OK)
+        snprintf(msg, cap, "fetching on demand: %.480s", c.msg[0] != '\0' ? c.msg : "failed");
+    return e;
+}
+
+static mcsec_err receive_once(struct flows_id *id, struct mcsec_mikey_opened *o,
+                              const char *store_dir, const char *user, int64_t now,
+                              const uint8_t *msg, size_t len, const char *sender, uint32_t purposes)
+{
+    mcsec_err e = flows_open_id(id, store_dir, user, now);
+    if (e == MCSEC_OK)
+        e = flows_open_msg(id, o, msg, len, sender, purposes);
+    return e;
+}
+
+mcsec_err flows_receive(struct flows_id *id, struct mcsec_mikey_opened *o, const char *store_dir,
+                        const char *user, int64_t now, const struct flows_fetch *net,
+                        const uint8_t *msg, size_t len, const char *sender, uint32_t purposes,
+                        struct flows_fetched *got)
+{
+    char first[CLIENT_MSG_MAX];
+    char uri[KMSIF_URI_MAX];
+    struct missing ms;
+    memset(got, 0, sizeof *got);
+    mcsec_err e = receive_once(id, o, store_dir, user, now, msg, len, sender, purposes);
+    /* Fetch only for a store whose certificate could be read (id->kms_uri set). */
+    if (e == MCSEC_OK || net == NULL || net->kms_url == NULL || id->kms_uri[0] == '\0')
+        return e;
+    snprintf(first, sizeof first, "%s", id->c.msg);
+    find_missing(id, msg, len, now, &ms);
+    if (ms.n_times == 0 && !ms.init) {
+        snprintf(id->c.msg, sizeof id->c.msg, "%s", first);
+        return e;
+    }
+    snprintf(uri, sizeof uri, "%s", id->user_uri);
+    mcsec_err f = fetch_missing(net, store_dir, uri, &ms, got, first, sizeof first);
+    if (f != MCSEC_OK) {
+        snprintf(id->c.msg, sizeof id->c.msg, "%s", first);
+        return f;
+    }
+    flows_close(id);
+    return receive_once(id, o, store_dir, uri, now, msg, len, sender, purposes);
+}
+
 /* ---- GMS state ------------------------------------------------------------------------ */
 
 static mcsec_err gmk_file(char *out, size_t cap, const char *group)

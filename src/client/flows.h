@@ -98,6 +98,36 @@ MCSEC_MUST_CHECK mcsec_err flows_open_msg(struct flows_id *id, struct mcsec_mike
 MCSEC_MUST_CHECK mcsec_err flows_initiator_uri(char *out, size_t cap, const uint8_t *msg,
                                                size_t len);
 
+/* Where a receiver fetches missing material (flows_receive); kms_url NULL: never. */
+struct flows_fetch {
+    const char *kms_url;
+    const char *token;
+    const char *ca_file; /* NULL: the system trust store */
+    long timeout_seconds;
+};
+
+/* What flows_receive fetched before its retry. */
+struct flows_fetched {
+    size_t n_periods;
+    uint64_t periods[2];
+    bool certs_refreshed;
+};
+
+/*
+ * Opens id (store_dir/user at now, as flows_open_id) and then msg (as
+ * flows_open_msg). When that fails and net->kms_url is set, fetches on demand
+ * and retries once: the key sets of the message's period (its T) and of now
+ * when not held (validated and stored as client_fetch does), and the KMS
+ * certificates (client_init, refreshing certs/) when the message's IDRkmsi
+ * names a KMS that is neither ours nor among the external certificates.
+ * Nothing missing: the first error. id is to close with flows_close always.
+ */
+MCSEC_MUST_CHECK mcsec_err flows_receive(struct flows_id *id, struct mcsec_mikey_opened *o,
+                                         const char *store_dir, const char *user, int64_t now,
+                                         const struct flows_fetch *net, const uint8_t *msg,
+                                         size_t len, const char *sender, uint32_t purposes,
+                                         struct flows_fetched *got);
+
 /* ---- GMS: the current GMK of a group, gms-<escaped group>.rec in the identity dir ---- */
 
 struct flows_gmk {
