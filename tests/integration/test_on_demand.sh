@@ -6,6 +6,10 @@
 # fetches the key set of the message's period, opens the message, agrees on
 # the PCK and SRTP keys with UE1 and leaves the key set file in its store; a
 # second receive then works without --kms. A bad token fails the fetch (exit 1).
+# Second domain B (another daemon): UE A0 of the demo domain, initialised before
+# its KMS cached B's certificate, receives a call from a UE of B: refused
+# without --kms ("not found"), with --kms its certcache is refreshed
+# (`client init` path) and the PCK agrees.
 set -eu
 
 . "$(dirname "$0")/kms_env.sh"
@@ -16,6 +20,10 @@ kms_env_init
 MCSEC="$MCSEC_BIN/mcsec"
 T="$KMS_TMP/ondemand"
 mkdir -m 700 "$T"
+
+B_PID=
+trap 'kms_stop_pid "$B_PID"; kms_env_cleanup' EXIT
+trap 'kms_stop_pid "$B_PID"; kms_env_cleanup; trap - EXIT; exit 130' INT TERM
 
 . "$(dirname "$0")/steps.sh"
 
@@ -65,4 +73,58 @@ run recv-again "$MCSEC" ue receive --store "$T/u2" --in "$MSG"
 eq "second receive without --kms: same PCK" "$(js "$T/recv-again.out" 'd["key"]')" \
     "$(js "$T/call.out" 'd["key"]')"
 eq "second receive fetched nothing" "$(js "$T/recv-again.out" '"fetched" in d')" False
+
+# ---- (b) an unknown initiator KMS: refresh the certificate cache ------------------------
+DATA_A="$KMS_DATA"
+BASE_A="$BASE"
+DB=b$SEED.mcsec.example
+KB="kms.$DB"
+DATA_B="$KMS_TMP/data-b"
+mkdir -m 700 "$DATA_B"
+run kinit-b "$MCSEC" kms init --data-dir "$DATA_B" --kms-uri "$KB" --demo
+A_PID=$KMSD_PID
+KMS_DATA="$DATA_B"
+kms_start_kmsd
+B_PID=$KMSD_PID
+BASE_B="http://127.0.0.1:$KMSD_PORT"
+KMSD_PID=$A_PID
+UA0="sip:ua0-$SEED@$D"
+UB="sip:ub$SEED@$DB"
+KMS_DATA="$DATA_A"
+kms_user_add "$UA0" ue
+TOKA0=$(kms_token "$UA0" --ttl 600)
+run init-ua0 "$MCSEC" client init --kms "$BASE_A" --token "$TOKA0" --store "$T/ua0"
+run fetch-ua0 "$MCSEC" client fetch --kms "$BASE_A" --token "$TOKA0" --store "$T/ua0"
+eq "ua0: no external certificate" "$(js "$T/init-ua0.out" 'd["external_certificates"]')" 0
+KA=$(js "$T/init-ua0.out" 'd["kms_uri"]')
+KMS_DATA="$DATA_B"
+kms_user_add "$UB" ue
+TOKB=$(kms_token "$UB" --ttl 600)
+# The admins exchange certificates (KmsInit responses), as in test_two_domains.sh.
+kms_init_xml() { # BASE DATA URI OUT
+    KMS_DATA=$2
+    kms_user_add "$3" ue
+    tok=$(kms_token "$3" --ttl 600)
+    code=$(curl -s -o "$4" -w '%{http_code}' --max-time 10 -X POST \
+        -H "Authorization: Bearer $tok" -H 'Accept: application/xml' \
+        "$1$KMS_ROOT_PATH/init") || code=000
+    [ "$code" = 200 ] || fail "KmsInit from $1: HTTP $code: $(head -c 300 "$4")"
+}
+kms_init_xml "$BASE_A" "$DATA_A" "sip:admin-a$SEED@$D" "$T/init-a.xml"
+kms_init_xml "$BASE_B" "$DATA_B" "sip:admin-b$SEED@$DB" "$T/init-b.xml"
+run cc-a "$MCSEC" kms certcache add --data-dir "$DATA_A" --in "$T/init-b.xml"
+run cc-b "$MCSEC" kms certcache add --data-dir "$DATA_B" --in "$T/init-a.xml"
+run init-ub "$MCSEC" client init --kms "$BASE_B" --token "$TOKB" --store "$T/ub"
+run fetch-ub "$MCSEC" client fetch --kms "$BASE_B" --token "$TOKB" --store "$T/ub"
+run callb "$MCSEC" ue call --store "$T/ub" --peer "$UA0" --peer-kms "$KA"
+MSGB=$(js "$T/callb.out" 'd["i_message"]')
+refuse recvb-nokms "not found" "$MCSEC" ue receive --store "$T/ua0" --in "$MSGB"
+printf '%s\n' "$TOKA0" >"$T/toka0"
+run recvb-kms "$MCSEC" ue receive --store "$T/ua0" --in "$MSGB" --kms "$BASE_A" --token "@$T/toka0"
+eq "certificates refreshed" "$(js "$T/recvb-kms.out" 'd["certificates_refreshed"]')" True
+eq "no key set fetched" "$(js "$T/recvb-kms.out" 'd["fetched"]')" "[]"
+eq "cross-domain PCK agreed" "$(js "$T/recvb-kms.out" 'd["key"]')" "$(js "$T/callb.out" 'd["key"]')"
+run recvb-again "$MCSEC" ue receive --store "$T/ua0" --in "$MSGB"
+eq "then without --kms: same PCK" "$(js "$T/recvb-again.out" 'd["key"]')" \
+    "$(js "$T/callb.out" 'd["key"]')"
 echo "test_on_demand: all passed"
