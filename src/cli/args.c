@@ -6,6 +6,7 @@
  */
 #include <errno.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -191,4 +192,21 @@ void cli_values_free(struct cli_value *v, size_t n)
         }
         memset(&v[i], 0, sizeof v[i]);
     }
+}
+
+bool cli_token_load(char *buf, size_t cap, const char *arg)
+{
+    if (arg[0] != '@') {
+        snprintf(buf, cap, "%s", arg);
+        mcsec_wipe((char *)(uintptr_t)arg, strlen(arg));
+        return true;
+    }
+    FILE *f = fopen(arg + 1, "r");
+    if (f == NULL)
+        return false;
+    setvbuf(f, NULL, _IONBF, 0); /* no stdio buffer keeps a copy of the token */
+    bool ok = fgets(buf, (int)cap, f) != NULL;
+    fclose(f);
+    buf[strcspn(buf, "\r\n")] = '\0';
+    return ok && buf[0] != '\0';
 }

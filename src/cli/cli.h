@@ -80,6 +80,14 @@ struct cli_command {
 /* Prints "mcsec: <command>: <message>" as one line on stderr. */
 void cli_error(const char *command, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
+/*
+ * A bearer token from an option value: the text itself (then wiped in argv,
+ * since a token option is not CLI_OPT_SECRET, which would wipe it before the
+ * command runs), or the first line of @FILE. False when the file cannot be
+ * read or holds no token. buf (cap octets) is a secret for the caller to wipe.
+ */
+bool cli_token_load(char *buf, size_t cap, const char *arg);
+
 /* Reports a library error for an operation and returns the exit status for it. */
 int cli_lib_error(const char *command, const char *what, mcsec_err err);
 

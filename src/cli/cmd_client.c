@@ -35,24 +35,6 @@ static const struct cli_opt status_opts[] = {
     {"user", CLI_OPT_TEXT, 0, 1, KMSIF_URI_MAX - 1, "identity (default: the only one)"},
 };
 
-/* The token text, or the first line of @FILE (into buf). */
-static bool load_token(char *buf, size_t cap, const char *arg)
-{
-    if (arg[0] != '@') {
-        snprintf(buf, cap, "%s", arg);
-        /* Not CLI_OPT_SECRET (that wipes argv before we run): wipe it here, once copied. */
-        mcsec_wipe((char *)(uintptr_t)arg, strlen(arg));
-        return true;
-    }
-    FILE *f = fopen(arg + 1, "r");
-    if (f == NULL)
-        return false;
-    bool ok = fgets(buf, (int)cap, f) != NULL;
-    fclose(f);
-    buf[strcspn(buf, "\r\n")] = '\0';
-    return ok && buf[0] != '\0';
-}
-
 static void put_status(struct cli_json *j, const struct client_status *st)
 {
     cli_json_cstring(j, "identity", st->user_uri);
@@ -91,7 +73,7 @@ static int run_net(struct cli_run *r, enum action act)
 {
     const struct cli_value *v = r->v;
     static char token[TOKEN_MAX + 1];
-    if (!load_token(token, sizeof token, v[TOKEN].text)) {
+    if (!cli_token_load(token, sizeof token, v[TOKEN].text)) {
         cli_error(r->command, "--token: cannot read the token file");
         return CLI_EXIT_USAGE;
     }

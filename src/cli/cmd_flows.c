@@ -361,23 +361,6 @@ static const struct cli_opt recv_opts[N_R] = {
     {"ca", CLI_OPT_TEXT, 0, 1, 1000, "PEM file of the CA(s) to verify --kms with"},
 };
 
-/* The token text (argv wiped once copied), or the first line of @FILE, into buf. */
-static bool load_token(char *buf, size_t cap, const char *arg)
-{
-    if (arg[0] != '@') {
-        snprintf(buf, cap, "%s", arg);
-        mcsec_wipe((char *)(uintptr_t)arg, strlen(arg));
-        return true;
-    }
-    FILE *f = fopen(arg + 1, "r");
-    if (f == NULL)
-        return false;
-    bool ok = fgets(buf, (int)cap, f) != NULL;
-    fclose(f);
-    buf[strcspn(buf, "\r\n")] = '\0';
-    return ok && buf[0] != '\0';
-}
-
 /* --kms/--token/--ca into net (kms_url NULL without --kms); CLI_EXIT_OK or a usage error. */
 static int net_opts(struct cli_run *r, struct flows_fetch *net, char *token, size_t cap)
 {
@@ -394,7 +377,7 @@ static int net_opts(struct cli_run *r, struct flows_fetch *net, char *token, siz
         }
         return CLI_EXIT_OK;
     }
-    if (!load_token(token, cap, v[R_TOKEN].text)) {
+    if (!cli_token_load(token, cap, v[R_TOKEN].text)) {
         cli_error(r->command, "--token: cannot read the token file");
         return CLI_EXIT_USAGE;
     }
