@@ -322,20 +322,29 @@ static mcsec_err only_identity(struct client *c, char *out, size_t cap)
     return e;
 }
 
-static mcsec_err read_store_key(struct client *c, struct store *s)
+mcsec_err client_read_store_key(uint8_t key[CLIENT_STORE_KEY_BYTES], const char *dir)
 {
     char path[CLIENT_PATH_MAX];
     uint8_t *buf = NULL;
     size_t len = 0;
-    mcsec_err e = join(path, sizeof path, s->dir, STORE_KEY);
+    memset(key, 0, CLIENT_STORE_KEY_BYTES);
+    mcsec_err e = join(path, sizeof path, dir, STORE_KEY);
     if (e == MCSEC_OK)
         e = client_read_private(&buf, &len, path, 64);
-    if (e == MCSEC_OK && len != sizeof s->key)
+    if (e == MCSEC_OK && len != CLIENT_STORE_KEY_BYTES)
         e = MCSEC_ERR_LENGTH;
     if (e == MCSEC_OK)
-        memcpy(s->key, buf, sizeof s->key);
+        memcpy(key, buf, CLIENT_STORE_KEY_BYTES);
     client_buffer_free(buf, len);
-    return e != MCSEC_OK ? fail(c, e, "%s: store key missing, unsafe or damaged", path) : MCSEC_OK;
+    return e;
+}
+
+static mcsec_err read_store_key(struct client *c, struct store *s)
+{
+    mcsec_err e = client_read_store_key(s->key, s->dir);
+    return e != MCSEC_OK
+               ? fail(c, e, "%s/%s: store key missing, unsafe or damaged", s->dir, STORE_KEY)
+               : MCSEC_OK;
 }
 
 /* Opens an initialised identity store: permissions, store key, certificate record. */

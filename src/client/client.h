@@ -92,6 +92,12 @@ MCSEC_MUST_CHECK mcsec_err client_write_atomic(const char *path, const uint8_t *
  */
 MCSEC_MUST_CHECK mcsec_err client_read_private(uint8_t **out, size_t *out_len, const char *path,
                                                size_t max);
+/*
+ * The MAC key of an identity's store (<dir>/store.key, private, exactly
+ * CLIENT_STORE_KEY_BYTES). Out: key (secret), zeroed on failure.
+ */
+MCSEC_MUST_CHECK mcsec_err client_read_store_key(uint8_t key[CLIENT_STORE_KEY_BYTES],
+                                                 const char *dir);
 void client_buffer_free(void *p, size_t len);
 /* Makes dir (0700) when absent; refuses (MCSEC_ERR_CONFIG) one that group/others may use. */
 MCSEC_MUST_CHECK mcsec_err client_private_dir(const char *dir);

@@ -11,7 +11,6 @@
 #include "client/flows.h"
 
 #define CERT_FILE "kms-cert.rec"
-#define STORE_KEY "store.key"
 #define CERTS_DIR "certs"
 
 static mcsec_err fail(struct flows_id *id, mcsec_err e, const char *what)
@@ -48,22 +47,6 @@ static mcsec_err read_record(struct flows_id *id, struct client_record *r, uint8
         snprintf(id->c.msg, sizeof id->c.msg, "%.400s: record is damaged or was tampered with",
                  name);
     }
-    return e;
-}
-
-static mcsec_err read_store_key(struct flows_id *id)
-{
-    char path[CLIENT_PATH_MAX];
-    uint8_t *buf = NULL;
-    size_t len = 0;
-    mcsec_err e = path_in(path, sizeof path, id->dir, STORE_KEY);
-    if (e == MCSEC_OK)
-        e = client_read_private(&buf, &len, path, 64);
-    if (e == MCSEC_OK && len != sizeof id->store_key)
-        e = MCSEC_ERR_LENGTH;
-    if (e == MCSEC_OK)
-        memcpy(id->store_key, buf, sizeof id->store_key);
-    client_buffer_free(buf, len);
     return e;
 }
 
@@ -195,7 +178,7 @@ mcsec_err flows_open_id(struct flows_id *id, const char *store_dir, const char *
     if ((e = client_escape_identity(esc, sizeof esc, id->user_uri)) != MCSEC_OK ||
         (e = path_in(id->dir, sizeof id->dir, store_dir, esc)) != MCSEC_OK)
         return fail(id, e, "identity cannot name a keystore directory");
-    if ((e = read_store_key(id)) != MCSEC_OK)
+    if ((e = client_read_store_key(id->store_key, id->dir)) != MCSEC_OK)
         return fail(id, e, "store key missing, unsafe or damaged");
     if ((e = read_cert(id)) != MCSEC_OK || (e = read_external(id, now)) != MCSEC_OK)
         return e;
