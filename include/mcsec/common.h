@@ -59,6 +59,7 @@ typedef enum mcsec_err {
     MCSEC_ERR_AUDIT = -26,        /* the audit record could not be written, or the chain is broken */
     MCSEC_ERR_CONFIG = -27,       /* configuration is invalid or unsafe */
     MCSEC_ERR_BUSY = -28,         /* overloaded; try again later */
+    MCSEC_ERR_REPLAY = -29,       /* a message seen before, or its time is outside the window */
 } mcsec_err;
 
 /* Returns a short constant English message for an error code; never NULL. */

@@ -36,6 +36,7 @@ const char *mcsec_strerror(mcsec_err err)
     case MCSEC_ERR_AUDIT: return "audit log failure";
     case MCSEC_ERR_CONFIG: return "invalid or unsafe configuration";
     case MCSEC_ERR_BUSY: return "busy, try again later";
+    case MCSEC_ERR_REPLAY: return "replayed message, or its time is outside the window";
     }
     return "unknown error";
 }
