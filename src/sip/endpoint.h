@@ -1,0 +1,86 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * An interworking endpoint (issue 6): one identity's keystore used to send
+ * and receive protected KMMs, independent of any socket. The receive
+ * pipeline follows docs/interworking.md "Receiving" step by step and says
+ * which SIP status answers a refusal; the send side builds the SIP body and
+ * sets up a security context with MIKEY-SAKKE when none exists yet. The
+ * sofia-sip transport (sip.h) and the CLI are thin shells over this.
+ */
+#ifndef MCSEC_SIP_ENDPOINT_H
+#define MCSEC_SIP_ENDPOINT_H
+
+#include "client/flows.h"
+#include "sip/iwk.h"
+
+struct iwk_endpoint_cfg {
+    const char *store_dir; /* keystore root (as for mcsec client) */
+    const char *user;      /* identity in the store; NULL: the only one */
+    bool server;        /* we are a server (IWF, MCX server): CSK with clients, SPK with servers */
+    uint64_t window_ms; /* replay window; 0: IWK_REPLAY_WINDOW_DEFAULT_MS */
+    const struct flows_fetch *net; /* on-demand key fetch for MIKEY parts; NULL: none */
+};
+
+struct iwk_endpoint; /* holds secrets; iwk_endpoint_close wipes */
+
+/*
+ * Opens the identity's keystore (flows_open_id at now) and its replay journal
+ * (<identity dir>/iwk-replay.journal). msg (CLIENT_MSG_MAX) says why on failure.
+ */
+MCSEC_MUST_CHECK mcsec_err iwk_endpoint_open(struct iwk_endpoint **ep,
+                                             const struct iwk_endpoint_cfg *cfg, int64_t now,
+                                             char *msg, size_t msg_cap);
+void iwk_endpoint_close(struct iwk_endpoint *ep);
+/* The identity the endpoint speaks for (its MC service ID or IWF identity). */
+const char *iwk_endpoint_identity(const struct iwk_endpoint *ep);
+
+/* What a verified MESSAGE delivered. */
+struct iwk_delivery {
+    struct iwk_opened o;  /* parameters and KMM (secret: wiped by the caller) */
+    bool context_created; /* the MESSAGE carried a MIKEY part that set up the context */
+};
+
+/* The SIP answer to a MESSAGE. */
+struct iwk_verdict {
+    int status;         /* 200, or the 4xx/5xx of the docs table */
+    const char *reason; /* reason phrase, static */
+    mcsec_err err;      /* MCSEC_OK for 200 */
+};
+
+/*
+ * Runs the receive pipeline on a MESSAGE's Content-Type value and body
+ * (content_type NULL or body empty: 400 Missing body) at Unix time now_ms.
+ * 200 only when everything verified and (key ID, nonce) was journalled; then
+ * *d holds the delivery. *d is zeroed on any refusal, and a refused
+ * MESSAGE changes nothing (no context stored, nothing journalled).
+ */
+void iwk_endpoint_receive(struct iwk_endpoint *ep, struct iwk_verdict *v, struct iwk_delivery *d,
+                          const char *content_type, const uint8_t *body, size_t len,
+                          uint64_t now_ms);
+
+/* What to send. */
+struct iwk_send_req {
+    const char *peer;     /* the receiver's identity */
+    bool peer_server;     /* the peer is a server (decides CSK or SPK) */
+    const char *peer_kms; /* peer's KMS URI when of another domain; NULL: ours */
+    const char *lmr_type; /* "" or NULL: not given */
+    const char *kmf_uri;
+    const uint8_t *kmm;
+    size_t kmm_len;
+};
+
+/*
+ * Builds the SIP body of a MESSAGE carrying req's KMM to req->peer at now_ms:
+ * uses the newest stored context with the peer, or creates one (random key,
+ * key ID with the right purpose tag, MIKEY-SAKKE I_MESSAGE as the
+ * application/mikey part) and stores it once the body is built (the peer
+ * stores it only when the MESSAGE verifies). out: IWK_SIP_BODY_MAX octets
+ * suffice; ct receives the Content-Type value. *created says whether a new
+ * context was set up. msg says why on failure.
+ */
+MCSEC_MUST_CHECK mcsec_err iwk_endpoint_send(struct iwk_endpoint *ep, uint8_t *out, size_t cap,
+                                             size_t *out_len, char *ct, size_t ct_cap,
+                                             bool *created, const struct iwk_send_req *req,
+                                             uint64_t now_ms, char *msg, size_t msg_cap);
+
+#endif
