@@ -69,18 +69,31 @@ struct iwk_send_req {
     size_t kmm_len;
 };
 
+/* What iwk_endpoint_send used. */
+struct iwk_sent {
+    uint32_t key_id;     /* the context's key ID */
+    bool mikey_included; /* the body carries the context's I_MESSAGE */
+};
+
 /*
- * Builds the SIP body of a MESSAGE carrying req's KMM to req->peer at now_ms:
- * uses the newest stored context with the peer, or creates one (random key,
- * key ID with the right purpose tag, MIKEY-SAKKE I_MESSAGE as the
- * application/mikey part) and stores it once the body is built (the peer
- * stores it only when the MESSAGE verifies). out: IWK_SIP_BODY_MAX octets
- * suffice; ct receives the Content-Type value. *created says whether a new
- * context was set up. msg says why on failure.
+ * Builds the SIP body of a MESSAGE carrying req's KMM to req->peer at now_ms.
+ * Uses the newest context with the peer; when there is none it creates one
+ * (random key, key ID with the purpose tag: CSK when one end is a client,
+ * SPK between servers) and stores it unconfirmed. While the context is
+ * unconfirmed every body also carries a fresh MIKEY-SAKKE I_MESSAGE of it as
+ * the application/mikey part, so the peer can set it up from any of them.
+ * out: IWK_SIP_BODY_MAX octets suffice; ct receives the Content-Type value.
+ * msg says why on failure.
  */
 MCSEC_MUST_CHECK mcsec_err iwk_endpoint_send(struct iwk_endpoint *ep, uint8_t *out, size_t cap,
                                              size_t *out_len, char *ct, size_t ct_cap,
-                                             bool *created, const struct iwk_send_req *req,
+                                             struct iwk_sent *sent, const struct iwk_send_req *req,
                                              uint64_t now_ms, char *msg, size_t msg_cap);
+
+/*
+ * Marks a context confirmed once the peer answered 200 to a MESSAGE sent
+ * with it: later bodies go without the MIKEY part.
+ */
+MCSEC_MUST_CHECK mcsec_err iwk_endpoint_confirm(struct iwk_endpoint *ep, uint32_t key_id);
 
 #endif

@@ -215,7 +215,11 @@ struct iwk_context {
     int64_t created;            /* Unix seconds */
 };
 
-/* Writes (atomically, 0600) the context's record under the identity's store key. */
+/*
+ * Writes (atomically, 0600) the context's record under the identity's store
+ * key, replacing the record of the same key ID. MCSEC_ERR_ARGUMENT when a
+ * record of that key ID exists with another key or peer (a key ID is never reused).
+ */
 MCSEC_MUST_CHECK mcsec_err iwk_context_save(const char *id_dir, const uint8_t store_key[32],
                                             const struct iwk_context *c);
 /* MCSEC_ERR_NOT_FOUND when no context has that key ID; MAC failures are MCSEC_ERR_AUTH_TAG. */
