@@ -170,12 +170,15 @@ struct iwk_parts {
 };
 
 /*
- * Builds the multipart/mixed body (parts in the order info, mikey, data, all
- * Content-Transfer-Encoding binary) with a random boundary that occurs in no
- * part, and the Content-Type header value that goes with it (ct, cap ct_cap).
+ * Builds the multipart/mixed body (parts in the order info, mikey, data;
+ * the mikey and data parts with Content-Transfer-Encoding binary, or base64
+ * when base64 is set, for text-only tools such as SIPp scenarios) with a
+ * random boundary that occurs in no part, and the Content-Type header value
+ * that goes with it (ct, cap ct_cap).
  */
 MCSEC_MUST_CHECK mcsec_err iwk_mime_build(uint8_t *out, size_t cap, size_t *out_len, char *ct,
-                                          size_t ct_cap, const struct iwk_parts *parts);
+                                          size_t ct_cap, const struct iwk_parts *parts,
+                                          bool base64);
 
 /*
  * Parses a SIP body given its Content-Type header value: multipart/mixed
