@@ -67,6 +67,7 @@ struct iwk_send_req {
     const char *kmf_uri;
     const uint8_t *kmm;
     size_t kmm_len;
+    bool base64_parts; /* binary parts as base64 (iwk_mime_build), e.g. for SIPp scenarios */
 };
 
 /* What iwk_endpoint_send used. */
