@@ -216,6 +216,7 @@ struct iwk_context {
     char peer[IWK_URI_MAX];     /* the other end */
     char kdf_id[IWK_URI_MAX];   /* P0 of the FC 0x51/0x52 derivation */
     int64_t created;            /* Unix seconds */
+    bool confirmed;             /* the peer answered 200 to a MESSAGE under it */
 };
 
 /*
