@@ -20,7 +20,7 @@
 #define PURPOSE_BIT(p) (1u << (p))
 
 struct iwk_endpoint {
-    struct flows_id id; /* secrets: wiped by flows_close */
+    struct flows_id *id; /* secrets: wiped by flows_close */
     struct iwk_replay *replay;
     bool server;
     const struct flows_fetch *net;
@@ -62,7 +62,7 @@ static mcsec_err open_journal(struct iwk_endpoint *ep, uint64_t window_ms, int64
                               size_t msg_cap)
 {
     char path[CLIENT_PATH_MAX];
-    int n = snprintf(path, sizeof path, "%s/%s", ep->id.dir, JOURNAL_NAME);
+    int n = snprintf(path, sizeof path, "%s/%s", ep->id->dir, JOURNAL_NAME);
     if (n < 0 || (size_t)n >= sizeof path)
         return open_fail(msg, msg_cap, MCSEC_ERR_LENGTH, "replay journal path too long");
     uint64_t now_ms = now > 0 ? (uint64_t)now * 1000u : 0;
@@ -82,16 +82,20 @@ mcsec_err iwk_endpoint_open(struct iwk_endpoint **out, const struct iwk_endpoint
     *out = NULL;
     msg[0] = '\0';
     struct iwk_endpoint *ep = calloc(1, sizeof *ep);
+    if (ep != NULL && (ep->id = calloc(1, sizeof *ep->id)) == NULL) {
+        free(ep);
+        ep = NULL;
+    }
     if (ep == NULL)
         return open_fail(msg, msg_cap, MCSEC_ERR_NOMEM, "out of memory");
     mcsec_err e = copy_cfg(ep, cfg);
     if (e != MCSEC_OK) {
-        free(ep);
+        iwk_endpoint_close(ep);
         return open_fail(msg, msg_cap, e, "store directory or user too long");
     }
-    e = flows_open_id(&ep->id, ep->store_dir, ep->has_user ? ep->user : NULL, now);
+    e = flows_open_id(ep->id, ep->store_dir, ep->has_user ? ep->user : NULL, now);
     if (e != MCSEC_OK) {
-        snprintf(msg, msg_cap, "%s", ep->id.c.msg[0] ? ep->id.c.msg : mcsec_strerror(e));
+        snprintf(msg, msg_cap, "%s", ep->id->c.msg[0] ? ep->id->c.msg : mcsec_strerror(e));
         iwk_endpoint_close(ep);
         return e;
     }
@@ -110,14 +114,43 @@ void iwk_endpoint_close(struct iwk_endpoint *ep)
         return;
     if (ep->replay != NULL)
         iwk_replay_close(ep->replay);
-    flows_close(&ep->id);
+    if (ep->id != NULL)
+        flows_close(ep->id);
+    free(ep->id);
     mcsec_wipe(ep, sizeof *ep);
     free(ep);
 }
 
 const char *iwk_endpoint_identity(const struct iwk_endpoint *ep)
 {
-    return ep->id.user_uri;
+    return ep->id->user_uri;
+}
+
+/*
+ * A long-running endpoint crosses key periods: flows_open_id loaded the sets
+ * around the time it was opened and flows_build signs with the current one,
+ * so the keystore is loaded again once now is in another period. Failure
+ * keeps the old load (the MIKEY step then says why).
+ */
+static void refresh_id(struct iwk_endpoint *ep, uint64_t now_ms)
+{
+    uint64_t period_no = 0;
+    int64_t now = (int64_t)(now_ms / 1000u);
+    if (client_period_of(&period_no, now, ep->id->cert.period_len, ep->id->cert.period_offset) !=
+            MCSEC_OK ||
+        period_no == ep->id->current_period)
+        return;
+    struct flows_id *fresh = malloc(sizeof *fresh);
+    if (fresh == NULL)
+        return;
+    if (flows_open_id(fresh, ep->store_dir, ep->has_user ? ep->user : NULL, now) == MCSEC_OK &&
+        strcmp(fresh->user_uri, ep->id->user_uri) == 0) {
+        struct flows_id *old = ep->id;
+        ep->id = fresh;
+        fresh = old;
+    }
+    flows_close(fresh);
+    free(fresh);
 }
 
 /* ---- receive -------------------------------------------------------------------------- */
@@ -200,7 +233,7 @@ static struct iwk_verdict check_info(const struct iwk_endpoint *ep, struct rx *r
         iwk_info_parse(r->info_target, r->info_originator, r->parts.info, r->parts.info_len);
     if (e != MCSEC_OK)
         return bad_request("Malformed mcptt-info", e);
-    if (strcmp(r->info_target, ep->id.user_uri) != 0)
+    if (strcmp(r->info_target, ep->id->user_uri) != 0)
         return verdict(404, "Unknown target", MCSEC_ERR_NOT_RECIPIENT);
     return pass();
 }
@@ -252,8 +285,9 @@ static uint32_t accepted_purposes(const struct iwk_endpoint *ep)
 static mcsec_err open_mikey(struct iwk_endpoint *ep, struct mcsec_mikey_opened *o,
                             const struct rx *r, const char *initiator)
 {
+    refresh_id(ep, r->now_ms);
     if (ep->net == NULL || ep->net->kms_url == NULL)
-        return flows_open_msg(&ep->id, o, r->parts.mikey, r->parts.mikey_len, initiator,
+        return flows_open_msg(ep->id, o, r->parts.mikey, r->parts.mikey_len, initiator,
                               accepted_purposes(ep));
     struct flows_id *tmp = malloc(sizeof *tmp);
     if (tmp == NULL)
@@ -292,7 +326,7 @@ static mcsec_err context_from_mikey(struct iwk_endpoint *ep, struct iwk_context 
     mcsec_err e = mikey_initiator(initiator, r);
     if (e != MCSEC_OK)
         return e;
-    if (strcmp(initiator, ep->id.user_uri) == 0)
+    if (strcmp(initiator, ep->id->user_uri) == 0)
         return MCSEC_ERR_ARGUMENT;
     struct mcsec_mikey_opened *o = calloc(1, sizeof *o);
     if (o == NULL)
@@ -306,7 +340,7 @@ static mcsec_err context_from_mikey(struct iwk_endpoint *ep, struct iwk_context 
         c->key_id = o->key_id;
         memcpy(c->key, o->key, IWK_KEY_BYTES);
         snprintf(c->peer, sizeof c->peer, "%s", initiator);
-        kdf_id_of(c->kdf_id, o->purpose, ep->server, false, ep->id.user_uri, initiator);
+        kdf_id_of(c->kdf_id, o->purpose, ep->server, false, ep->id->user_uri, initiator);
         c->created = (int64_t)(r->now_ms / 1000u);
         c->confirmed = true; /* the sender already holds it: nothing for us to confirm */
     }
@@ -325,7 +359,7 @@ static bool same_context(const struct iwk_context *a, const struct iwk_context *
 /* Row 6: a stored context of the key ID, or the one the MIKEY part sets up. */
 static struct iwk_verdict find_context(struct iwk_endpoint *ep, struct rx *r)
 {
-    mcsec_err e = iwk_context_by_id(&r->ctx, ep->id.dir, ep->id.store_key, r->h.key_id);
+    mcsec_err e = iwk_context_by_id(&r->ctx, ep->id->dir, ep->id->store_key, r->h.key_id);
     bool stored = e == MCSEC_OK;
     if (!stored && e != MCSEC_ERR_NOT_FOUND)
         return internal_error(e);
@@ -363,7 +397,7 @@ static struct iwk_verdict open_body(struct rx *r, struct iwk_opened *o)
 static struct iwk_verdict check_identities(const struct iwk_endpoint *ep, const struct rx *r,
                                            const struct iwk_opened *o)
 {
-    bool ok = strcmp(o->p.target, ep->id.user_uri) == 0 &&
+    bool ok = strcmp(o->p.target, ep->id->user_uri) == 0 &&
               strcmp(o->p.originator, r->ctx.peer) == 0 &&
               (r->info_originator[0] == '\0' || strcmp(r->info_originator, o->p.originator) == 0);
     return ok ? pass() : forbidden("Identity mismatch", MCSEC_ERR_ARGUMENT);
@@ -382,12 +416,17 @@ static struct iwk_verdict record_nonce(struct iwk_endpoint *ep, const struct rx 
     return pass();
 }
 
-/* Last: a context the MIKEY part set up is stored only now that everything verified. */
-static struct iwk_verdict store_context(const struct iwk_endpoint *ep, const struct rx *r)
+/*
+ * Last: a context the MIKEY part set up is stored only now that everything
+ * verified. A MESSAGE under a context of ours that is still unconfirmed shows
+ * the peer holds it as well as a 200 would: it is confirmed here.
+ */
+static struct iwk_verdict store_context(const struct iwk_endpoint *ep, struct rx *r)
 {
-    if (!r->ctx_new)
+    if (!r->ctx_new && r->ctx.confirmed)
         return pass();
-    mcsec_err e = iwk_context_save(ep->id.dir, ep->id.store_key, &r->ctx);
+    r->ctx.confirmed = true;
+    mcsec_err e = iwk_context_save(ep->id->dir, ep->id->store_key, &r->ctx);
     return e == MCSEC_OK ? pass() : internal_error(e);
 }
 
@@ -467,7 +506,7 @@ static mcsec_err fresh_key_id(const struct iwk_endpoint *ep, uint32_t *key_id,
         e = mcsec_key_id_random(key_id, purpose);
         if (e != MCSEC_OK)
             break;
-        e = iwk_context_by_id(old, ep->id.dir, ep->id.store_key, *key_id);
+        e = iwk_context_by_id(old, ep->id->dir, ep->id->store_key, *key_id);
         e = e == MCSEC_ERR_NOT_FOUND ? MCSEC_OK : e == MCSEC_OK ? MCSEC_ERR_RETRY : e;
     }
     mcsec_wipe(old, sizeof *old);
@@ -487,17 +526,17 @@ static mcsec_err create_context(struct iwk_endpoint *ep, struct iwk_context *c,
     if (e != MCSEC_OK)
         return e;
     snprintf(c->peer, sizeof c->peer, "%s", req->peer);
-    kdf_id_of(c->kdf_id, purpose, ep->server, true, ep->id.user_uri, req->peer);
+    kdf_id_of(c->kdf_id, purpose, ep->server, true, ep->id->user_uri, req->peer);
     c->created = (int64_t)(now_ms / 1000u);
     c->confirmed = false;
-    return iwk_context_save(ep->id.dir, ep->id.store_key, c);
+    return iwk_context_save(ep->id->dir, ep->id->store_key, c);
 }
 
 static mcsec_err context_for_send(struct iwk_endpoint *ep, struct iwk_context *c,
                                   const struct iwk_send_req *req, mcsec_key_purpose purpose,
                                   uint64_t now_ms)
 {
-    mcsec_err e = iwk_context_for_peer(c, ep->id.dir, ep->id.store_key, req->peer, purpose);
+    mcsec_err e = iwk_context_for_peer(c, ep->id->dir, ep->id->store_key, req->peer, purpose);
     if (e == MCSEC_ERR_NOT_FOUND)
         e = create_context(ep, c, req, purpose, now_ms);
     return e;
@@ -521,7 +560,7 @@ static mcsec_err build_mikey(struct iwk_endpoint *ep, size_t *len, const struct 
         .idr_mode = MCSEC_MIKEY_IDR_BOTH,
         .receiver_kms = req->peer_kms,
     };
-    mcsec_err e = flows_build(&ep->id, ep->mikey, sizeof ep->mikey, &b, &br);
+    mcsec_err e = flows_build(ep->id, ep->mikey, sizeof ep->mikey, &b, &br);
     *len = e == MCSEC_OK ? b.len : 0;
     MCSEC_WIPE(b);
     return e;
@@ -536,7 +575,7 @@ static mcsec_err seal_data(struct iwk_endpoint *ep, size_t *len, const struct iw
         return MCSEC_ERR_NOMEM;
     int n1 = snprintf(p->lmr_type, sizeof p->lmr_type, "%s", req->lmr_type ? req->lmr_type : "");
     int n2 = snprintf(p->kmf_uri, sizeof p->kmf_uri, "%s", req->kmf_uri ? req->kmf_uri : "");
-    snprintf(p->originator, sizeof p->originator, "%s", ep->id.user_uri);
+    snprintf(p->originator, sizeof p->originator, "%s", ep->id->user_uri);
     int n3 = snprintf(p->target, sizeof p->target, "%s", req->peer);
     mcsec_err e = MCSEC_OK;
     if (n1 < 0 || (size_t)n1 >= sizeof p->lmr_type || n2 < 0 || (size_t)n2 >= sizeof p->kmf_uri ||
@@ -562,7 +601,7 @@ static mcsec_err assemble(struct iwk_endpoint *ep, uint8_t *out, size_t cap, siz
                           bool base64)
 {
     size_t info_len = 0;
-    mcsec_err e = iwk_info_build(ep->info, sizeof ep->info, &info_len, peer, ep->id.user_uri);
+    mcsec_err e = iwk_info_build(ep->info, sizeof ep->info, &info_len, peer, ep->id->user_uri);
     if (e != MCSEC_OK)
         return e;
     parts->info = (const uint8_t *)ep->info;
@@ -580,6 +619,7 @@ mcsec_err iwk_endpoint_send(struct iwk_endpoint *ep, uint8_t *out, size_t cap, s
     msg[0] = '\0';
     if (!send_req_ok(req))
         return send_fail(msg, msg_cap, MCSEC_ERR_ARGUMENT, "peer missing or KMM too long");
+    refresh_id(ep, now_ms);
     mcsec_key_purpose purpose = send_purpose(ep, req);
     struct iwk_context c;
     struct iwk_parts parts = {0};
@@ -610,10 +650,10 @@ mcsec_err iwk_endpoint_send(struct iwk_endpoint *ep, uint8_t *out, size_t cap, s
 mcsec_err iwk_endpoint_confirm(struct iwk_endpoint *ep, uint32_t key_id)
 {
     struct iwk_context c;
-    mcsec_err e = iwk_context_by_id(&c, ep->id.dir, ep->id.store_key, key_id);
+    mcsec_err e = iwk_context_by_id(&c, ep->id->dir, ep->id->store_key, key_id);
     if (e == MCSEC_OK && !c.confirmed) {
         c.confirmed = true;
-        e = iwk_context_save(ep->id.dir, ep->id.store_key, &c);
+        e = iwk_context_save(ep->id->dir, ep->id->store_key, &c);
     }
     MCSEC_WIPE(c);
     return e;

@@ -7,9 +7,9 @@
  * then whole MESSAGE bodies between their endpoints: a CSK set up by the
  * MIKEY part of the first MESSAGE, confirmed, used without MIKEY part in both
  * directions, KMMs of 0, 1, 1000 and IWK_KMM_MAX octets, an SPK between the
- * two servers, and every refusal of the "Receiving" table with its status,
- * each checked to leave the receiver's keystore (files, sizes, mtimes,
- * replay journal) untouched.
+ * two servers, a server-created CSK confirmed by the client's answer, and every refusal of the
+ * "Receiving" table with its status, each checked to leave the receiver's keystore (files, sizes,
+ * mtimes, replay journal) untouched.
  */
 #include <dirent.h>
 #include <stdio.h>
@@ -452,6 +452,15 @@ static void test_mikey_refusals(void)
     memcpy(fresh.mikey, pc.mikey, pc.mikey_len), fresh.mikey_len = pc.mikey_len;
     join(&tmp, &fresh);
     expect_refused(&ue, tmp.ct, tmp.b, tmp.len, now_ms, 403, "Security context refused");
+
+    /* The UE answers under the MCX's context: that confirms it on the MCX side too. */
+    uint32_t csk_id = b2.sent.key_id;
+    CHECK_OK(send_kmm(&b2, &ue, &mcx, 72, false, now_ms));
+    CHECK(!b2.sent.mikey_included && b2.sent.key_id == csk_id);
+    expect_delivered(&mcx, &ue, &b2, 72, false);
+    CHECK_OK(send_kmm(&b2, &mcx, &ue, 73, false, now_ms));
+    CHECK(!b2.sent.mikey_included && b2.sent.key_id == csk_id);
+    expect_delivered(&ue, &mcx, &b2, 73, false);
 }
 
 /* The receiver lost its context: a body without MIKEY part names an unknown key ID. */
