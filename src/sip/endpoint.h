@@ -21,7 +21,12 @@ struct iwk_endpoint_cfg {
     const struct flows_fetch *net; /* on-demand key fetch for MIKEY parts; NULL: none */
 };
 
-struct iwk_endpoint; /* holds secrets; iwk_endpoint_close wipes */
+/*
+ * Holds secrets; iwk_endpoint_close wipes. Not thread-safe (one call at a
+ * time: the scratch buffers are the endpoint's). cfg->net must outlive it.
+ * The keystore is loaded again when a call's now lies in another key period.
+ */
+struct iwk_endpoint;
 
 /*
  * Opens the identity's keystore (flows_open_id at now) and its replay journal
@@ -52,7 +57,8 @@ struct iwk_verdict {
  * (content_type NULL or body empty: 400 Missing body) at Unix time now_ms.
  * 200 only when everything verified and (key ID, nonce) was journalled; then
  * *d holds the delivery. *d is zeroed on any refusal, and a refused
- * MESSAGE changes nothing (no context stored, nothing journalled).
+ * MESSAGE changes nothing (no context stored, nothing journalled). A 200
+ * under a context of ours still unconfirmed confirms it (the peer holds it).
  */
 void iwk_endpoint_receive(struct iwk_endpoint *ep, struct iwk_verdict *v, struct iwk_delivery *d,
                           const char *content_type, const uint8_t *body, size_t len,
