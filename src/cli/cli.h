@@ -112,5 +112,7 @@ extern const struct cli_command cli_client_commands[];
 extern const struct cli_command cli_gms_commands[];
 extern const struct cli_command cli_ue_commands[];
 extern const struct cli_command cli_server_commands[];
+extern const struct cli_command cli_iwf_commands[];
+extern const struct cli_command cli_ue_kmm_commands[];
 
 #endif

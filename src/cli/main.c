@@ -28,6 +28,8 @@ static const struct cli_command *const modules[] = {
     cli_gms_commands,
     cli_ue_commands,
     cli_server_commands,
+    cli_iwf_commands,
+    cli_ue_kmm_commands,
 };
 #define N_MODULES (sizeof modules / sizeof modules[0])
 
