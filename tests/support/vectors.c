@@ -77,9 +77,11 @@ struct vec_file *vec_open(const char *name)
     struct vec_file *f = calloc(1, sizeof *f);
     if (f == NULL)
         die("out of memory");
-    size_t plen = strlen(MCSEC_VECTORS_DIR) + strlen(name) + 2;
+    /* An absolute name is a file of our own (e.g. MCSEC_TESTS_DIR/vectors/iwk-v1.txt). */
+    const char *dir = name[0] == '/' ? "" : MCSEC_VECTORS_DIR "/";
+    size_t plen = strlen(dir) + strlen(name) + 1;
     f->path = xrealloc(NULL, plen);
-    snprintf(f->path, plen, "%s/%s", MCSEC_VECTORS_DIR, name);
+    snprintf(f->path, plen, "%s%s", dir, name);
     FILE *in = fopen(f->path, "r");
     if (in == NULL)
         die("cannot open %s: %s", f->path, strerror(errno));

@@ -30,7 +30,10 @@ struct vec_file {
     size_t n_records;
 };
 
-/* Opens a file of MCSEC_VECTORS_DIR by name, e.g. "uid.txt". Aborts on error. */
+/*
+ * Opens a file of MCSEC_VECTORS_DIR by name, e.g. "uid.txt", or a file of
+ * ours by absolute path (MCSEC_TESTS_DIR "/vectors/..."). Aborts on error.
+ */
 struct vec_file *vec_open(const char *name);
 void vec_close(struct vec_file *f);
 
@@ -41,7 +44,8 @@ const struct vec_record *vec_record(const struct vec_file *f, const char *name);
 const char *vec_get(const struct vec_record *r, const char *key);
 /* Field value; aborts if missing. */
 const char *vec_text(const struct vec_record *r, const char *key);
-/* Hex field decoded into out (capacity cap); returns its length. Aborts if missing/invalid/too long. */
+/* Hex field decoded into out (capacity cap); returns its length. Aborts if missing/invalid/too
+ * long. */
 size_t vec_hex(const struct vec_record *r, const char *key, uint8_t *out, size_t cap);
 /* Hex field that must be exactly n octets. */
 void vec_hex_exact(const struct vec_record *r, const char *key, uint8_t *out, size_t n);

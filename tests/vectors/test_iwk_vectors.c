@@ -15,29 +15,6 @@
 #include "sip/iwk.h"
 #include "vectors.h"
 
-/*
- * vec_open reads from MCSEC_VECTORS_DIR (the shared collection); this file
- * lives next to the test instead. Climbing out of that folder with one ".."
- * per component reaches "/", from which the absolute path of this source
- * file's folder follows.
- */
-static struct vec_file *open_local(const char *name)
-{
-    static char rel[4096];
-    const char *src = __FILE__, *slash = strrchr(src, '/');
-    size_t pos = 0;
-
-    if (src[0] != '/' || slash == NULL) {
-        fprintf(stderr, "test_iwk_vectors: __FILE__ is not absolute: %s\n", src);
-        exit(2);
-    }
-    for (const char *p = MCSEC_VECTORS_DIR; *p != '\0'; p++)
-        if (*p == '/' && pos + 3 < sizeof rel)
-            pos += (size_t)snprintf(rel + pos, sizeof rel - pos, "../");
-    snprintf(rel + pos, sizeof rel - pos, "%.*s/%s", (int)(slash - src - 1), src + 1, name);
-    return vec_open(rel);
-}
-
 static uint64_t hex_u64(const struct vec_record *r, const char *key, size_t octets)
 {
     uint8_t b[8];
@@ -95,7 +72,7 @@ static void check_record(const struct vec_record *r)
 
 int main(void)
 {
-    struct vec_file *f = open_local("iwk-v1.txt");
+    struct vec_file *f = vec_open(MCSEC_TESTS_DIR "/vectors/iwk-v1.txt");
     CHECK(f->n_records == 3);
     for (size_t i = 0; i < f->n_records; i++)
         check_record(&f->records[i]);
