@@ -175,8 +175,10 @@ static bool sink_exec(const struct server *s, const struct iwk_delivery *d)
         char *argv[] = {"sh", "-c", (char *)s->sink_arg, NULL};
         if (dup2(fds[0], 0) < 0)
             _exit(127);
-        close(fds[0]);
-        close(fds[1]);
+        /* Nothing of ours for the command: not the SIP sockets, not the ignored SIGPIPE. */
+        for (int fd = 3; fd < 1024; fd++)
+            close(fd);
+        signal(SIGPIPE, SIG_DFL);
         execve("/bin/sh", argv, envp);
         _exit(127);
     }

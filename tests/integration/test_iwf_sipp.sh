@@ -4,7 +4,7 @@
 # and checks each final status with <recv response>: a well-formed body sealed
 # by `mcsec ue kmm-seal` (base64 parts, after a context exists) -> 200; the same
 # again -> 403 (replay); a flipped ciphertext octet -> 403; an unknown key ID ->
-# 403; no body -> 400; text/plain -> 415; an oversized body -> 413. SIPp must
+# 403; no body -> 400; text/plain -> 415 (over TCP and UDP); an oversized body -> 413. SIPp must
 # exit 0 each time, the sink must hold exactly the one verified KMM, and the
 # server must still be alive afterwards and stop cleanly on SIGTERM.
 set -eu
@@ -134,11 +134,11 @@ open(out, "w").write(s)
 PYEOF
 }
 
-# sipp_case NAME BODY CT STATUS: SIPp must see STATUS and exit 0
+# sipp_case NAME BODY CT STATUS [TRANSPORT]: SIPp must see STATUS and exit 0 (TCP: t1, UDP: u1)
 sipp_case() {
     scenario "$1" "$T/$2.body" "$3" "$4"
     rc=0
-    (cd "$T" && sipp -sf "$T/$1.xml" -m 1 -t t1 -i 127.0.0.1 -nostdin -timeout 10s \
+    (cd "$T" && sipp -sf "$T/$1.xml" -m 1 -t "${5:-t1}" -i 127.0.0.1 -nostdin -timeout 10s \
         -timeout_error -trace_err -error_file "$T/$1.sipp.err" "127.0.0.1:$PORT" \
         >"$T/$1.sipp.out" 2>&1) || rc=$?
     [ "$rc" = 0 ] || fail "$1: sipp exit $rc (wanted $4): $(tail -n 20 "$T/$1.sipp.out" "$T/$1.sipp.err" 2>/dev/null | tr -d '\033' | head -c 1500)"
@@ -153,6 +153,7 @@ sipp_case unknown-key unknown "$T/unknown.ct" 403
 sipp_case no-body empty - 400
 sipp_case text-plain plain "$T/plain.ct" 415
 sipp_case oversized big "$T/big.ct" 413
+sipp_case udp plain "$T/plain.ct" 415 u1
 
 kill -0 "$SERVE_PID" 2>/dev/null || fail "iwf serve died"
 pass "iwf serve alive after the SIPp cases"
@@ -169,5 +170,5 @@ rc=0
 wait "$SERVE_PID" || rc=$?
 SERVE_PID=
 eq "SIGTERM: exit 0" "$rc" 0
-eq "answered 7, delivered 1" "$(js "$T/sipp.out" '(d["answered"], d["delivered"])')" "(7, 1)"
+eq "answered 8, delivered 1" "$(js "$T/sipp.out" '(d["answered"], d["delivered"])')" "(8, 1)"
 echo "test_iwf_sipp: all passed"
