@@ -145,7 +145,8 @@ rc=0
     --kmm 00 --kmf "$KMF" >"$T/wrong-target.out" 2>"$T/wrong-target.err" || rc=$?
 if [ "$rc" = 0 ]; then fail "a MESSAGE for another target was accepted"; fi
 pass "MESSAGE to the wrong receiver refused: $(head -c 120 "$T/wrong-target.err")"
-stop_serve
+kill -TERM "$SERVE_PID"
+wait_exit "ue kmm-serve after SIGTERM"
 eq "ue kmm-serve: SIGTERM, deliveries" "$(js "$T/ue-serve.out" 'd["delivered"]')" 4
 
 # ---- exec: sink: environment, stdin, and 500 when it fails ----------------------------------
