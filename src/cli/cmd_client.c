@@ -1,16 +1,21 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * mcsec client init|fetch|status|import: the key management client of
- * src/client/ (docs/client.md). Thin: options in, one library call, JSON out.
+ * mcsec client init|fetch|status|import|watch: the key management client of
+ * src/client/ (docs/client.md). Thin: options in, one library call, JSON out;
+ * watch is a loop around the scheduler of src/client/watch.c.
  */
+#include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/select.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "cli.h"
 #include "client/client.h"
+#include "client/watch.h"
 
 enum { KMS, TOKEN, CA, STORE, USER, TIME, TIMEOUT, N_CLIENT_OPTS };
 
@@ -218,6 +223,337 @@ static int run_import(struct cli_run *r)
     return CLI_EXIT_OK;
 }
 
+/* ---- watch (automatic period handling, docs/client.md "Watching periods") ------------- */
+
+enum {
+    W_KMS,
+    W_TOKEN,
+    W_CA,
+    W_STORE,
+    W_USER,
+    W_TIMEOUT,
+    W_LEAD,
+    W_CERT_REFRESH,
+    W_ONCE,
+    W_MAX_RUNTIME,
+    N_WATCH_OPTS
+};
+
+static const struct cli_opt watch_opts[N_WATCH_OPTS] = {
+    [W_KMS] = {"kms", CLI_OPT_TEXT, CLI_OPT_REQUIRED, 1, 512, "KMS base URL"},
+    [W_TOKEN] = {"token", CLI_OPT_TEXT, CLI_OPT_REQUIRED, 1, TOKEN_MAX,
+                 "bearer access token, or @FILE (read again before every request)"},
+    [W_CA] = {"ca", CLI_OPT_TEXT, 0, 1, 1000, "PEM file of the CA(s) to verify the KMS with"},
+    [W_STORE] = {"store", CLI_OPT_TEXT, CLI_OPT_REQUIRED, 1, 700, "keystore directory (0700)"},
+    [W_USER] = {"user", CLI_OPT_TEXT, 0, 1, KMSIF_URI_MAX - 1,
+                "MC service user ID (default: the token's, or the only one in the store)"},
+    [W_TIMEOUT] = {"timeout", CLI_OPT_U64, 0, 0, 0, "HTTP timeout in seconds (default 30)"},
+    [W_LEAD] = {"lead", CLI_OPT_U64, 0, 0, 0,
+                "fetch the next period this many seconds before it begins "
+                "(default 10 % of the period, 3 s to 1 h)"},
+    [W_CERT_REFRESH] = {"cert-refresh", CLI_OPT_U64, 0, 0, 0,
+                        "refresh the KMS certificate(s) every this many seconds (default 3600)"},
+    [W_ONCE] = {"once", CLI_OPT_FLAG, 0, 0, 0,
+                "do what is due now and exit (non-zero without the current period's keys)"},
+    [W_MAX_RUNTIME] = {"max-runtime", CLI_OPT_U64, 0, 0, 0, "stop after this many seconds"},
+};
+
+static volatile sig_atomic_t watch_stop; /* the signal that asked us to stop, or 0 */
+
+static void on_stop_signal(int sig)
+{
+    watch_stop = sig;
+}
+
+struct watcher {
+    struct cli_run *r;
+    struct client c;
+    struct watch_config cfg;
+    struct watch_state st;
+    char token[TOKEN_MAX + 1];
+    const char *token_arg;
+    bool once;
+    int64_t deadline_ms; /* INT64_MAX: none */
+    uint64_t rng;        /* jitter only: not a secret */
+    unsigned actions;
+};
+
+static int64_t clock_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return watch_add_ms(watch_s_to_ms((int64_t)ts.tv_sec), (int64_t)(ts.tv_nsec / 1000000));
+}
+
+static uint64_t next_rand(uint64_t *x) /* splitmix64 */
+{
+    uint64_t z = (*x += 0x9e3779b97f4a7c15u);
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9u;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebu;
+    return z ^ (z >> 31);
+}
+
+static bool install_stop_handlers(void)
+{
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_stop_signal; /* no SA_RESTART: the sleep returns at once */
+    sigemptyset(&sa.sa_mask);
+    return sigaction(SIGINT, &sa, NULL) == 0 && sigaction(SIGTERM, &sa, NULL) == 0;
+}
+
+/* Sleeps until at_ms (wall clock) or a stop signal. The signals stay blocked between the
+ * check of the flag and pselect, which unblocks them atomically: none is lost. */
+static void sleep_until(int64_t at_ms)
+{
+    sigset_t stop, old, during;
+    sigemptyset(&stop);
+    sigaddset(&stop, SIGINT);
+    sigaddset(&stop, SIGTERM);
+    sigprocmask(SIG_BLOCK, &stop, &old);
+    during = old;
+    sigdelset(&during, SIGINT);
+    sigdelset(&during, SIGTERM);
+    int64_t d = at_ms - clock_ms();
+    if (watch_stop == 0 && d > 0) {
+        struct timespec ts = {(time_t)(d / 1000), (long)(d % 1000) * 1000000L};
+        (void)pselect(0, NULL, NULL, NULL, &ts, &during);
+    }
+    sigprocmask(SIG_SETMASK, &old, NULL);
+}
+
+/* The store as the scheduler sees it; a store without identity or certificate is "not
+ * initialised" (MCSEC_OK), a damaged one an error. */
+static mcsec_err read_view(struct watcher *w, struct watch_view *v, struct client_status *cs,
+                           int64_t now_ms)
+{
+    memset(v, 0, sizeof *v);
+    mcsec_err e = client_status(&w->c, cs, now_ms / 1000);
+    if (e == MCSEC_ERR_NOT_FOUND)
+        return MCSEC_OK;
+    if (e != MCSEC_OK)
+        return e;
+    v->initialised = true;
+    v->period_len = cs->period_len;
+    v->current_period = cs->current_period;
+    v->next_start_ms = watch_s_to_ms(cs->next_period_start);
+    v->have_current = cs->have_current;
+    v->have_next = cs->have_next;
+    return MCSEC_OK;
+}
+
+/* A bearer token given as @FILE is read again for every request (an external refresher may
+ * rotate it); one given inline was loaded once at the start. */
+static bool token_ready(struct watcher *w)
+{
+    if (w->token_arg[0] != '@')
+        return true;
+    MCSEC_WIPE(w->token);
+    return cli_token_load(w->token, sizeof w->token, w->token_arg);
+}
+
+static mcsec_err perform(struct watcher *w, const struct watch_action *a,
+                         const struct watch_view *v, int64_t now_ms)
+{
+    w->c.msg[0] = '\0';
+    w->c.retry_after = 0;
+    if (!token_ready(w)) {
+        snprintf(w->c.msg, sizeof w->c.msg, "cannot read the token file");
+        return MCSEC_ERR_IO;
+    }
+    struct client_status cs;
+    uint64_t got[1];
+    size_t n_got = 0;
+    int64_t t = a->kind == WATCH_FETCH_NEXT ? v->next_start_ms / 1000 : now_ms / 1000;
+    mcsec_err e = a->kind == WATCH_INIT || a->kind == WATCH_REFRESH_CERT
+                      ? client_init(&w->c, &cs)
+                      : client_fetch(&w->c, &t, 1, got, &n_got);
+    if (w->token_arg[0] == '@')
+        MCSEC_WIPE(w->token);
+    return e;
+}
+
+/* One JSON line on stdout and one key=value line on stderr per action (no secrets). */
+static void report(struct watcher *w, const char *event, const struct watch_action *a, mcsec_err e,
+                   const char *msg, int64_t next_wakeup_ms)
+{
+    bool fetch = a != NULL && (a->kind == WATCH_FETCH_CURRENT || a->kind == WATCH_FETCH_NEXT);
+    int64_t now_s = clock_ms() / 1000, wake_s = next_wakeup_ms / 1000;
+    struct cli_json j;
+    cli_json_begin(&j);
+    cli_json_cstring(&j, "event", event);
+    if (fetch)
+        cli_json_u64(&j, "period", a->period);
+    cli_json_cstring(&j, "result", e == MCSEC_OK ? "ok" : "error");
+    if (e != MCSEC_OK)
+        cli_json_cstring(&j, "error", msg);
+    cli_json_i64(&j, "time", now_s);
+    cli_json_i64(&j, "next_wakeup", wake_s);
+    if (!cli_json_print(&j))
+        cli_error(w->r->command, "cannot write the output");
+    char ts[32], wk[32];
+    kmsif_format_time(ts, now_s);
+    kmsif_format_time(wk, wake_s);
+    fprintf(stderr, "mcsec client watch: ts=%s event=%s", ts, event);
+    if (fetch)
+        fprintf(stderr, " period=%llu", (unsigned long long)a->period);
+    fprintf(stderr, " result=%s", e == MCSEC_OK ? "ok" : "error");
+    if (e != MCSEC_OK)
+        fprintf(stderr, " failures=%u error=\"%s\"", w->st.failures, msg);
+    fprintf(stderr, " next_wakeup=%s\n", wk);
+}
+
+/* When the next network action may happen (now when something is due). */
+static int64_t planned_wakeup(struct watcher *w, int64_t now_ms)
+{
+    struct watch_view v;
+    struct client_status cs;
+    if (read_view(w, &v, &cs, now_ms) != MCSEC_OK)
+        return w->st.retry_at_ms > now_ms ? w->st.retry_at_ms : now_ms;
+    struct watch_action a = watch_next(&w->cfg, &v, &w->st, now_ms);
+    return a.kind == WATCH_SLEEP ? a.at_ms : now_ms;
+}
+
+/* One network action and its bookkeeping. */
+static void act(struct watcher *w, const struct watch_action *a, const struct watch_view *v,
+                int64_t now_ms)
+{
+    mcsec_err e = perform(w, a, v, now_ms);
+    int64_t done = clock_ms();
+    if (e == MCSEC_OK)
+        watch_on_success(&w->st, a->kind, done);
+    else
+        watch_on_failure(&w->cfg, v, &w->st, watch_classify(e), watch_s_to_ms(w->c.retry_after),
+                         next_rand(&w->rng), done);
+    w->actions++;
+    char msg[CLIENT_MSG_MAX]; /* before planned_wakeup reads the store (and c.msg) again */
+    snprintf(msg, sizeof msg, "%s",
+             e == MCSEC_OK ? "" : (w->c.msg[0] != '\0' ? w->c.msg : mcsec_strerror(e)));
+    report(w, watch_kind_name(a->kind), a, e, msg, planned_wakeup(w, done));
+}
+
+/* A store that does not load (damaged, unsafe) needs a person: report, wait long, retry. */
+static void store_refused(struct watcher *w, mcsec_err e, int64_t now_ms)
+{
+    struct watch_view none = {0};
+    watch_on_failure(&w->cfg, &none, &w->st, WATCH_FAIL_AUTH, 0, next_rand(&w->rng), now_ms);
+    report(w, "status", NULL, e, w->c.msg[0] != '\0' ? w->c.msg : mcsec_strerror(e),
+           w->st.retry_at_ms);
+}
+
+/* The loop: returns when stopped (signal, --max-runtime) or, with --once, when nothing more
+ * is due now. */
+static void watch_loop(struct watcher *w)
+{
+    while (watch_stop == 0) {
+        int64_t now = clock_ms();
+        if (now >= w->deadline_ms)
+            return;
+        struct watch_view v;
+        struct client_status cs;
+        mcsec_err e = read_view(w, &v, &cs, now);
+        struct watch_action a = {WATCH_SLEEP, 0, 0};
+        if (e != MCSEC_OK)
+            store_refused(w, e, now);
+        else
+            a = watch_next(&w->cfg, &v, &w->st, now);
+        if (e == MCSEC_OK && a.kind != WATCH_SLEEP) {
+            act(w, &a, &v, now);
+            continue;
+        }
+        if (w->once)
+            return;
+        int64_t until = e != MCSEC_OK ? w->st.retry_at_ms : a.at_ms;
+        sleep_until(until < w->deadline_ms ? until : w->deadline_ms);
+    }
+}
+
+static void watcher_setup(struct watcher *w, struct cli_run *r)
+{
+    const struct cli_value *v = r->v;
+    w->r = r;
+    w->token_arg = v[W_TOKEN].text;
+    w->c = (struct client){
+        .kms_url = v[W_KMS].text,
+        .token = w->token,
+        .ca_file = v[W_CA].present ? v[W_CA].text : NULL,
+        .store_dir = v[W_STORE].text,
+        .user_uri = v[W_USER].present ? v[W_USER].text : NULL,
+        .timeout_seconds = v[W_TIMEOUT].present ? (long)(v[W_TIMEOUT].u64 % 3600) : 0,
+    };
+    uint64_t lead = v[W_LEAD].u64, refresh = v[W_CERT_REFRESH].u64;
+    w->cfg.lead_ms =
+        v[W_LEAD].present ? watch_s_to_ms(lead > INT64_MAX ? INT64_MAX : (int64_t)lead) : -1;
+    w->cfg.cert_refresh_ms = v[W_CERT_REFRESH].present
+                                 ? watch_s_to_ms(refresh > INT64_MAX ? INT64_MAX : (int64_t)refresh)
+                                 : 0;
+    w->once = v[W_ONCE].present;
+    int64_t now = clock_ms();
+    uint64_t max_run = v[W_MAX_RUNTIME].u64;
+    w->deadline_ms =
+        v[W_MAX_RUNTIME].present
+            ? watch_add_ms(now, watch_s_to_ms(max_run > INT64_MAX ? INT64_MAX : (int64_t)max_run))
+            : INT64_MAX;
+    w->rng = (uint64_t)now ^ ((uint64_t)getpid() << 32);
+}
+
+/* The final object (printed by main): why we stopped and what the store holds. */
+static int watch_finish(struct watcher *w)
+{
+    struct client_status cs;
+    mcsec_err e = client_status(&w->c, &cs, (int64_t)time(NULL));
+    if (w->once && (e != MCSEC_OK || !cs.have_current)) {
+        cli_error(w->r->command, "the current period's key set could not be obtained%s%s",
+                  e != MCSEC_OK ? ": " : "", e != MCSEC_OK ? w->c.msg : "");
+        return CLI_EXIT_REJECTED;
+    }
+    cli_json_cstring(w->r->out, "event", "stop");
+    cli_json_cstring(w->r->out, "reason",
+                     watch_stop != 0 ? "signal" : (w->once ? "once" : "max_runtime"));
+    cli_json_u64(w->r->out, "actions", w->actions);
+    if (e == MCSEC_OK)
+        put_status(w->r->out, &cs);
+    fprintf(stderr, "mcsec client watch: event=stop reason=%s actions=%u\n",
+            watch_stop != 0 ? "signal" : (w->once ? "once" : "max_runtime"), w->actions);
+    return CLI_EXIT_OK;
+}
+
+static int run_watch(struct cli_run *r)
+{
+    struct watcher *w = calloc(1, sizeof *w);
+    if (w == NULL)
+        return cli_lib_error(r->command, "memory", MCSEC_ERR_NOMEM);
+    watcher_setup(w, r);
+    if (w->token_arg[0] != '@' && !cli_token_load(w->token, sizeof w->token, w->token_arg)) {
+        free(w);
+        return CLI_EXIT_USAGE;
+    }
+    if (w->token_arg[0] == '@' && !token_ready(w)) {
+        cli_error(r->command, "--token: cannot read the token file");
+        free(w);
+        return CLI_EXIT_USAGE;
+    }
+    int rc = CLI_EXIT_INTERNAL;
+    mcsec_err e = client_global_init();
+    if (e != MCSEC_OK) {
+        rc = cli_lib_error(r->command, "setup", e);
+    } else if (!install_stop_handlers()) {
+        cli_error(r->command, "cannot install the signal handlers");
+    } else {
+        struct watch_view v;
+        struct client_status cs;
+        watch_state_init(&w->st, read_view(w, &v, &cs, clock_ms()) == MCSEC_OK && v.initialised,
+                         clock_ms());
+        watch_loop(w);
+        rc = watch_finish(w);
+    }
+    if (e == MCSEC_OK)
+        client_global_cleanup();
+    MCSEC_WIPE(*w);
+    free(w);
+    return rc;
+}
+
 const struct cli_command cli_client_commands[] = {
     {"client", "init", "KMS init: fetch and store the KMS certificate(s) for an identity",
      client_opts, N_CLIENT_OPTS, run_init},
@@ -227,5 +563,9 @@ const struct cli_command cli_client_commands[] = {
      sizeof status_opts / sizeof status_opts[0], run_status},
     {"client", "import", "validate and store offline key material (KMS certificate + key set)",
      import_opts, N_IMPORT_OPTS, run_import},
+    {"client", "watch",
+     "keep the current and next period's key sets: prefetch before each boundary, "
+     "refresh certificates, back off on failure",
+     watch_opts, N_WATCH_OPTS, run_watch},
     {NULL, NULL, NULL, NULL, 0, NULL},
 };

@@ -137,6 +137,7 @@ struct client {
     const char *user_uri;     /* NULL: from the KMS (init) or the only identity in the store */
     long timeout_seconds;     /* 0: 30 */
     bool insecure;            /* tests only: skip TLS verification (never the default) */
+    int64_t retry_after;      /* out: Retry-After seconds of the last HTTP answer (0: none) */
     char msg[CLIENT_MSG_MAX]; /* last error, human readable */
 };
 

@@ -142,6 +142,7 @@ mcsec_err client_http_post(struct client *c, uint8_t **body, size_t *body_len, c
 {
     *body = NULL;
     *body_len = 0;
+    c->retry_after = 0;
     char url[2 * CLIENT_PATH_MAX], auth[9000], errbuf[CURL_ERROR_SIZE] = "";
     mcsec_err e = build_url(c, url, sizeof url, path);
     if (e != MCSEC_OK)
@@ -164,6 +165,9 @@ mcsec_err client_http_post(struct client *c, uint8_t **body, size_t *body_len, c
                    status != 200) {
             describe_error(c, status, &s);
             e = status_error(status);
+            curl_off_t ra = 0; /* 503/429 Retry-After (seconds or a date), for client watch */
+            if (curl_easy_getinfo(h, CURLINFO_RETRY_AFTER, &ra) == CURLE_OK && ra > 0)
+                c->retry_after = (int64_t)ra;
         }
     }
     MCSEC_WIPE(auth);
