@@ -7,6 +7,7 @@
  */
 #include "crypto/fp2.h"
 #include "crypto/ct.h"
+#include "crypto/sakke_curve.h" /* sk_modinv: constant-time divsteps inversion */
 #include "mcsec/common.h"
 
 void fp2_set_one(fp2 *r, const struct mont *f)
@@ -71,7 +72,7 @@ void fp2_inv(fp2 *r, const fp2 *x, const struct mont *f)
     mont_sqr(&n, &x->a, f);
     mont_sqr(&t, &x->b, f);
     mont_add(&n, &n, &t, f);
-    mont_inv(&n, &n, f);
+    sk_modinv(&n, &n, f);
     mont_mul(&r->a, &x->a, &n, f);
     mont_mul(&t, &x->b, &n, f);
     mont_neg(&r->b, &t, f);
@@ -134,7 +135,7 @@ uint64_t fp2_eq(const fp2 *x, const fp2 *y)
 void fp2_to_pfp(mp1024 *r, const fp2 *x, const struct mont *f)
 {
     mp1024 t;
-    mont_inv(&t, &x->a, f);
+    sk_modinv(&t, &x->a, f);
     mont_mul(r, &x->b, &t, f);
     mcsec_wipe(&t, sizeof t);
 }

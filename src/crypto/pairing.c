@@ -390,7 +390,7 @@ static void batch_invert(mp1024 *den, mp1024 *pre, size_t n)
     pre[0] = den[0];
     for (size_t i = 1; i < n; i++)
         mont_mul(&pre[i], &pre[i - 1], &den[i], FP);
-    mont_inv(&inv, &pre[n - 1], FP);
+    sk_modinv(&inv, &pre[n - 1], FP);
     for (size_t i = n - 1; i > 0; i--) {
         mont_mul(&t, &inv, &pre[i - 1], FP);
         mont_mul(&inv, &inv, &den[i], FP);
