@@ -115,7 +115,7 @@ static void point_i(sk_affine *i, const sk_affine *Z, const uint8_t *id, size_t 
     mp1024 b;
     sk_jac j, zj;
     id_scalar(&b, id, id_len);
-    sk_mul_gen(&j, &b);
+    sk_mul_gen_public(&j, &b); /* b is public: variable time is fine */
     sk_to_jac(&zj, Z);
     sk_jac_add(&j, &j, &zj);
     sk_to_affine(i, &j);

@@ -954,6 +954,54 @@ void sk_mul_gen(sk_jac *r, const mp1024 *k)
     sk_comb_mul(r, gen_comb, k);
 }
 
+/*
+ * The comb for a public scalar: the same tables read by direct index, with
+ * the additions of all-zero columns (entry 0, infinity) and the doublings of
+ * an accumulator still at infinity skipped. For a short scalar such as a
+ * 256-bit identifier most columns of the upper tables are zero, so this costs
+ * a fraction of sk_comb_mul. The argument that no addition meets equal points
+ * is the one of sk_comb_mul (k is reduced mod q here too).
+ */
+static void comb_mul_public(sk_jac *r, const struct sk_comb *c, const mp1024 *k)
+{
+    size_t per = (size_t)1 << c->teeth;
+    mp1024 kr;
+    sk_jac acc;
+    sk_affine t;
+    uint64_t same;
+    int started = 0;
+    sk_scalar_reduce(&kr, k);
+    jac_set_inf(&acc);
+    t.inf = 0;
+    for (size_t i = c->spacing; i-- > 0;) {
+        if (started)
+            sk_jac_dbl(&acc, &acc);
+        for (unsigned b = 0; b < c->tables; b++) {
+            size_t idx = 0;
+            for (unsigned j = 0; j < c->teeth; j++)
+                idx |= (size_t)scalar_bit(&kr, (long)(i + (b * c->teeth + j) * c->spacing)) << j;
+            if (idx == 0)
+                continue;
+            const comb_pt *e = &c->pts[b * per + idx];
+            t.x = e->x;
+            t.y = e->y;
+            jac_add_affine_core(&acc, &acc, &t, &same);
+            started = 1;
+        }
+    }
+    *r = acc;
+}
+
+void sk_mul_gen_public(sk_jac *r, const mp1024 *k)
+{
+    pthread_once(&gen_comb_once, gen_comb_init);
+    if (gen_comb == NULL) {
+        sk_mul(r, &sk_generator, k);
+        return;
+    }
+    comb_mul_public(r, gen_comb, k);
+}
+
 void sk_mul2_gen_var(sk_jac *r, const mp1024 *a, const sk_affine *q, const mp1024 *b)
 {
     sk_jac x, y;

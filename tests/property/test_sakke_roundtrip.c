@@ -130,6 +130,22 @@ static void group_law(void)
     CHECK_MEM(e1, e2, PT);
     CHECK_MEM(e1, e3, PT);
     CHECK(sk_jac_eq(&ja, &jw) == UINT64_MAX);
+    /* comb for public scalars: full size, 256 bits (an identifier), one limb, zero, q - 1 */
+    mp1024 pub = a;
+    unsigned shape = (unsigned)test_rand_below(5);
+    if (shape == 1)
+        memset(&pub.w[4], 0, sizeof(uint64_t) * (MONT_LIMBS - 4)); /* 256 bits */
+    if (shape == 2)
+        memset(&pub.w[1], 0, sizeof(uint64_t) * (MONT_LIMBS - 1));
+    if (shape == 3)
+        memset(&pub, 0, sizeof pub);
+    if (shape == 4) {
+        pub = mont_sakke_q.m;
+        pub.w[0] -= 1;
+    }
+    sk_mul_gen_public(&jw, &pub);
+    sk_mul_gen(&jr, &pub);
+    CHECK(sk_jac_eq(&jw, &jr) == UINT64_MAX);
     /* on another base point, with a per-point comb */
     sk_affine q;
     sk_to_affine(&q, &jb);
