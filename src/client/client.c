@@ -5,12 +5,15 @@
  * everything read back is checked again (MAC, permissions, key validation).
  */
 #include <dirent.h>
+#include <errno.h>
 #include <inttypes.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+
+#include <sys/stat.h>
 
 #include <curl/curl.h>
 #include <openssl/crypto.h>
@@ -347,15 +350,29 @@ static mcsec_err read_store_key(struct client *c, struct store *s)
                : MCSEC_OK;
 }
 
+/* Opening never creates: a directory that is not there is a store never initialised. */
+static mcsec_err existing_dir(struct client *c, const char *dir)
+{
+    struct stat st;
+    if (stat(dir, &st) != 0 && errno == ENOENT)
+        return fail(c, MCSEC_ERR_NOT_FOUND, "%s: no such keystore (mcsec client init creates it)",
+                    dir);
+    return MCSEC_OK;
+}
+
 /* Opens an initialised identity store: permissions, store key, certificate record. */
 static mcsec_err store_open(struct client *c, struct store *s)
 {
     memset(s, 0, sizeof *s);
-    mcsec_err e = client_private_dir(c->store_dir);
-    if (e != MCSEC_OK)
+    mcsec_err e = existing_dir(c, c->store_dir);
+    if (e == MCSEC_OK && (e = client_private_dir(c->store_dir)) != MCSEC_OK)
         return fail(c, e, "%s: keystore directory must be ours and mode 0700", c->store_dir);
+    if (e != MCSEC_OK)
+        return e;
     e = c->user_uri != NULL ? identity_dir(c, s->dir, sizeof s->dir, c->user_uri)
                             : only_identity(c, s->dir, sizeof s->dir);
+    if (e == MCSEC_OK)
+        e = existing_dir(c, s->dir);
     if (e != MCSEC_OK)
         return e;
     if ((e = client_private_dir(s->dir)) != MCSEC_OK)

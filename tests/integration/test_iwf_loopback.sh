@@ -125,16 +125,16 @@ eq "iwf->ue: same key id both ways" "$(js "$T/iwf-send-0.out" 'd["key_id"]')" "$
 eq "iwf->ue: no context created" "$(js "$T/ue.sink" 'sorted(set(x["context_created"] for x in L))')" "[False]"
 
 # Refusals: a peer nobody provisioned (the UE is not that target: 404, exit 1), a store
-# without identities, an identity the store does not hold (on a copy: opening may leave
-# an empty identity directory behind).
+# without identities, an identity the store does not hold (which must leave nothing behind:
+# the store still opens for its own identity afterwards).
 refuse unknown-peer "404 Unknown target" "$MCSEC" iwf send --to "sip:127.0.0.1:$PORT" \
     --store "$T/iwf" --peer "$OTHER" --kmm 00 --kmf "$KMF"
 mkdir -m 700 "$T/empty"
 refuse empty-store "keystore" "$MCSEC" iwf send --to "sip:127.0.0.1:$PORT" --store "$T/empty" \
     --peer "$UE" --kmm 00 --kmf "$KMF"
-cp -a "$T/iwf" "$T/iwf-copy"
-refuse wrong-user "keystore" "$MCSEC" iwf send --to "sip:127.0.0.1:$PORT" --store "$T/iwf-copy" \
+refuse wrong-user "keystore" "$MCSEC" iwf send --to "sip:127.0.0.1:$PORT" --store "$T/iwf" \
     --user "$UE" --peer "$UE" --kmm 00 --kmf "$KMF"
+run store-intact "$MCSEC" client status --store "$T/iwf"
 rc=0
 "$MCSEC" iwf send --to "sip:127.0.0.1:$PORT" --store "$T/iwf" --peer "$UE" --kmm 00 --kmf "$KMF" \
     --kmm-file "$T/kmm1" >"$T/two-kmm.out" 2>"$T/two-kmm.err" || rc=$?
