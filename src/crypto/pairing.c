@@ -300,18 +300,24 @@ void pairing_tate(mp1024 *w, const sk_affine *a, const sk_affine *b)
  * x2/x1 == w0 without inverting x1: x2 == w0 x1 when x1 != 0; when x1 == 0
  * fp2_to_pfp gives 0, so then the answer is w0 == 0.
  */
+static uint64_t finish_equals(fp2 *v, const mp1024 *w0)
+{
+    mp1024 t;
+    fp2_sqr(v, v, FP);
+    fp2_sqr(v, v, FP);
+    mont_mul(&t, w0, &v->a, FP);
+    uint64_t x1_zero = mp_is_zero(&v->a);
+    uint64_t eq = (~x1_zero & mp_eq(&t, &v->b)) | (x1_zero & mp_is_zero(w0));
+    MCSEC_WIPE(t);
+    return eq;
+}
+
 uint64_t pairing_tate_equals(const sk_affine *a, const sk_affine *b, const mp1024 *w0)
 {
     fp2 v;
-    mp1024 t;
     miller_direct(&v, a, b);
-    fp2_sqr(&v, &v, FP);
-    fp2_sqr(&v, &v, FP);
-    mont_mul(&t, w0, &v.a, FP);
-    uint64_t x1_zero = mp_is_zero(&v.a);
-    uint64_t eq = (~x1_zero & mp_eq(&t, &v.b)) | (x1_zero & mp_is_zero(w0));
+    uint64_t eq = finish_equals(&v, w0);
     MCSEC_WIPE(v);
-    MCSEC_WIPE(t);
     return eq;
 }
 
@@ -489,7 +495,8 @@ struct eval_point {
     mp1024 x, y, x2, x3, xy;
 };
 
-void pairing_table_eval(mp1024 *w, const struct pairing_table *t, const sk_affine *r)
+/* v = the Miller loop of the table's point at psi(r), before the final squarings. */
+static void table_miller(fp2 *out, const struct pairing_table *t, const sk_affine *r)
 {
     struct chain ch;
     struct eval_point q;
@@ -525,12 +532,49 @@ void pairing_table_eval(mp1024 *w, const struct pairing_table *t, const sk_affin
         accumulate(&v, &c, &d, i == 1, 1);
         co += PAIR_COEFS;
     }
-    finish(w, &v);
+    *out = v;
     MCSEC_WIPE(q);
     MCSEC_WIPE(v);
     MCSEC_WIPE(c);
     MCSEC_WIPE(d);
     MCSEC_WIPE(u);
+}
+
+void pairing_table_eval(mp1024 *w, const struct pairing_table *t, const sk_affine *r)
+{
+    fp2 v;
+    table_miller(&v, t, r);
+    finish(w, &v);
+    MCSEC_WIPE(v);
+}
+
+/* Bit length of a public number. */
+static size_t bit_length_var(const mp1024 *e)
+{
+    for (size_t k = MONT_LIMBS; k-- > 0;)
+        if (e->w[k] != 0)
+            return k * 64 + 64 - (size_t)__builtin_clzll(e->w[k]);
+    return 0;
+}
+
+/*
+ * The reduction (v^4 in PF_p form) is a homomorphism on F_p^2*, so the
+ * exponent e may be applied to the Miller value of a before it:
+ * (f_a^e f_b)^c = <r, a>^e <r, b>.
+ */
+uint64_t pairing_table_pow_mul_equals(const struct pairing_table *ta, const mp1024 *e,
+                                      const struct pairing_table *tb, const sk_affine *r,
+                                      const mp1024 *w0)
+{
+    fp2 va, vb;
+    table_miller(&va, ta, r);
+    fp2_pow(&va, &va, e->w, bit_length_var(e), FP); /* e public: only its length shows */
+    table_miller(&vb, tb, r);
+    fp2_mul(&va, &va, &vb, FP);
+    uint64_t eq = finish_equals(&va, w0);
+    MCSEC_WIPE(va);
+    MCSEC_WIPE(vb);
+    return eq;
 }
 
 void pairing_table_free(struct pairing_table *t)

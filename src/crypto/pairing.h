@@ -27,6 +27,16 @@ uint64_t pairing_tate_equals(const sk_affine *a, const sk_affine *b, const mp102
 struct pairing_table;
 struct pairing_table *pairing_table_new(const sk_affine *k);
 void pairing_table_eval(mp1024 *w, const struct pairing_table *t, const sk_affine *r);
+/*
+ * All-ones mask when <r, a>^e * <r, b> == w0 (PF_p form, Montgomery), where
+ * ta and tb are the tables of a and b and e is PUBLIC (its bit length
+ * decides the work); constant time in r and the tables. With a = P, b = Z
+ * and e = b mod q this is the RSK check <[b]P + Z, K> == g of RFC 6508
+ * §6.1.2 without a Miller loop of its own.
+ */
+uint64_t pairing_table_pow_mul_equals(const struct pairing_table *ta, const mp1024 *e,
+                                      const struct pairing_table *tb, const sk_affine *r,
+                                      const mp1024 *w0);
 void pairing_table_free(struct pairing_table *t);
 
 #endif

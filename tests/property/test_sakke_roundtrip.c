@@ -54,7 +54,8 @@ static void ref_mul(sk_jac *r, const sk_affine *a, const mp1024 *k)
 
 static void one_round(void)
 {
-    uint8_t z[128], zpub[PT], rsk[PT], sed[MCSEC_SAKKE_SED_BYTES], sed2[MCSEC_SAKKE_SED_BYTES];
+    uint8_t z[128], zpub[PT], rsk[PT], rsk2[PT], sed[MCSEC_SAKKE_SED_BYTES];
+    uint8_t sed2[MCSEC_SAKKE_SED_BYTES];
     uint8_t ssv[16], got[16], id[MCSEC_SAKKE_ID_MAX_BYTES];
     mp1024 zs;
     rand_scalar(&zs);
@@ -71,6 +72,16 @@ static void one_round(void)
     CHECK_OK(mcsec_sakke_encap(sed, zpub, id, id_len, ssv));
     CHECK_OK(mcsec_sakke_decap(got, zpub, id, id_len, rsk, sed));
     CHECK_MEM(got, ssv, 16);
+    /* Z is cached with its comb now: validation takes the pairing-table path; another
+     * identifier's RSK fails there */
+    CHECK_OK(mcsec_sakke_rsk_validate(zpub, id, id_len, rsk));
+    uint8_t other[MCSEC_SAKKE_ID_MAX_BYTES];
+    memcpy(other, id, id_len);
+    other[test_rand_below(id_len)] ^= (uint8_t)(1u << test_rand_below(8));
+    CHECK_ERR(mcsec_sakke_rsk_validate(zpub, other, id_len, rsk), MCSEC_ERR_KEY_INVALID);
+    CHECK_OK(mcsec_sakke_rsk_issue(rsk2, z, other, id_len));
+    CHECK_OK(mcsec_sakke_rsk_validate(zpub, other, id_len, rsk2));
+    CHECK_ERR(mcsec_sakke_rsk_validate(zpub, id, id_len, rsk2), MCSEC_ERR_KEY_INVALID);
 
     mcsec_sakke_sender *s = NULL;
     mcsec_sakke_receiver *r = NULL;
