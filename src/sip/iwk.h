@@ -124,7 +124,10 @@ MCSEC_MUST_CHECK mcsec_err iwk_parse_plaintext(struct iwk_params *p, const uint8
  * A message is accepted once: its time must lie within window of the
  * receiver's clock, and (key ID, nonce) must not have been accepted before.
  * Accepted entries are appended to a journal file (fsync) so a restart does
- * not reopen the window; entries older than the window are dropped on load. */
+ * not reopen the window. Each entry is journalled with its keep-until (the
+ * later of its time and its acceptance, plus the window in force then) and
+ * dropped only when that has passed and its time is outside the current
+ * window, so a restart with a smaller window does not forget it. */
 
 #define IWK_REPLAY_WINDOW_DEFAULT_MS 60000
 #define IWK_REPLAY_MAX_ENTRIES       65536

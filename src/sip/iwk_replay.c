@@ -6,19 +6,29 @@
  *
  * Memory: up to IWK_REPLAY_MAX_ENTRIES (key ID, nonce, time) entries in a
  * chained hash table (keyed by a random per-process seed) for lookups, plus
- * a min-heap on time so expired entries are evicted oldest first; both are
+ * a min-heap on keep-until so expired entries are evicted oldest first; both are
  * O(1) / O(log n) per message.
  *
  * Journal: one fixed-format line per accepted entry,
- *     "<key ID, 8 hex> <nonce, 24 hex> <time ms, 16 hex>\n"  (51 octets)
- * after the line JOURNAL_MAGIC. A line is appended and fsynced before
- * iwk_replay_record returns OK. On open the journal is loaded, expired
- * entries are dropped and the file is rewritten compacted (tmp, fsync,
- * rename, 0600); it is compacted again whenever the appends since the last
- * compaction reach twice the table size. Any malformed line refuses the
- * journal (MCSEC_ERR_ENCODING): forgetting entries would reopen the window.
- * The one exception is a final line without its newline: the append that
- * wrote it never returned OK (its message was refused), so it is dropped.
+ *     "<key ID, 8 hex> <nonce, 24 hex> <time ms, 16 hex> <keep until ms, 16 hex>\n"
+ * (68 octets) after the line JOURNAL_MAGIC. keep-until is the later of the
+ * message's time and its acceptance time, plus the window in force then: an
+ * entry is dropped only once keep-until has passed AND its time is outside
+ * the window of the process now running, so a restart with a smaller
+ * window, then with the normal one, still refuses a replay (compaction
+ * writes the later of both bounds, so neither restart forgets an entry).
+ * A line is appended and fsynced before iwk_replay_record returns OK. On
+ * open the journal is loaded, droppable entries are dropped and the file is
+ * rewritten compacted (tmp, fsync, rename, 0600); it is compacted again
+ * whenever the appends since the last compaction reach twice the table
+ * size. Any malformed line refuses the journal (MCSEC_ERR_ENCODING):
+ * forgetting entries would reopen the window. The one exception is a final
+ * line without its newline: the append that wrote it never returned OK (its
+ * message was refused), so it is dropped.
+ *
+ * Version 1 journals (JOURNAL_MAGIC_V1, lines without keep-until) are still
+ * read, each entry kept for the current window (what version 1 did), and
+ * rewritten as version 2 by the compaction on open.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -31,9 +41,11 @@
 #include "client/client.h"
 #include "sip/iwk.h"
 
-#define JOURNAL_MAGIC     "mcsec-iwk-replay-v1\n"
-#define JOURNAL_MAGIC_LEN (sizeof JOURNAL_MAGIC - 1)
-#define LINE_BYTES        (8 + 1 + 2 * IWK_NONCE_BYTES + 1 + 16 + 1)
+#define JOURNAL_MAGIC     "mcsec-iwk-replay-v2\n"
+#define JOURNAL_MAGIC_V1  "mcsec-iwk-replay-v1\n"
+#define JOURNAL_MAGIC_LEN (sizeof JOURNAL_MAGIC - 1) /* both versions */
+#define LINE_BYTES_V1     (8 + 1 + 2 * IWK_NONCE_BYTES + 1 + 16 + 1)
+#define LINE_BYTES        (LINE_BYTES_V1 + 16 + 1)
 #define N_BUCKETS         (2 * IWK_REPLAY_MAX_ENTRIES) /* a power of two */
 #define NIL               UINT32_MAX
 /* Appends allowed between compactions, and so the largest journal we read. */
@@ -45,7 +57,8 @@ struct entry {
     uint32_t key_id;
     uint8_t nonce[IWK_NONCE_BYTES];
     uint64_t time_ms;
-    uint32_t next; /* hash chain, or the free list */
+    uint64_t keep_ms; /* droppable once now is past it: max(keep-until, time + window) */
+    uint32_t next;    /* hash chain, or the free list */
 };
 
 struct iwk_replay {
@@ -53,7 +66,7 @@ struct iwk_replay {
     uint64_t seed;
     struct entry *e; /* IWK_REPLAY_MAX_ENTRIES slots */
     uint32_t *bucket;
-    uint32_t *heap; /* slot indexes, min-heap on time */
+    uint32_t *heap; /* slot indexes, min-heap on keep_ms */
     uint32_t count;
     uint32_t free_head;
     char *journal; /* NULL: memory only */
@@ -101,7 +114,7 @@ static bool lookup(const struct iwk_replay *r, uint32_t key_id, const uint8_t *n
 
 static bool older(const struct iwk_replay *r, uint32_t a, uint32_t b)
 {
-    return r->e[r->heap[a]].time_ms < r->e[r->heap[b]].time_ms;
+    return r->e[r->heap[a]].keep_ms < r->e[r->heap[b]].keep_ms;
 }
 
 static void heap_swap(struct iwk_replay *r, uint32_t a, uint32_t b)
@@ -139,7 +152,22 @@ static void heap_pop(struct iwk_replay *r)
     }
 }
 
-static void insert(struct iwk_replay *r, uint32_t key_id, const uint8_t *nonce, uint64_t time_ms)
+static uint64_t add_sat(uint64_t a, uint64_t b)
+{
+    return a > UINT64_MAX - b ? UINT64_MAX : a + b;
+}
+
+static uint64_t max_u64(uint64_t a, uint64_t b)
+{
+    return a > b ? a : b;
+}
+
+/*
+ * keep_ms is the journalled keep-until raised to time + the current window:
+ * past it the entry is neither promised by an earlier window nor inside ours.
+ */
+static void insert(struct iwk_replay *r, uint32_t key_id, const uint8_t *nonce, uint64_t time_ms,
+                   uint64_t keep_ms)
 {
     uint32_t slot = r->free_head, b = bucket_of(r, key_id, nonce);
     struct entry *e = &r->e[slot];
@@ -148,6 +176,7 @@ static void insert(struct iwk_replay *r, uint32_t key_id, const uint8_t *nonce, 
     e->key_id = key_id;
     memcpy(e->nonce, nonce, IWK_NONCE_BYTES);
     e->time_ms = time_ms;
+    e->keep_ms = max_u64(keep_ms, add_sat(time_ms, r->window_ms));
     e->next = r->bucket[b];
     r->bucket[b] = slot;
     heap_push(r, slot);
@@ -170,14 +199,14 @@ static void evict_oldest(struct iwk_replay *r)
     r->free_head = slot;
 }
 
-static bool expired(const struct iwk_replay *r, uint64_t time_ms, uint64_t now_ms)
+static bool expired(const struct iwk_replay *r, uint64_t time_ms, uint64_t keep_ms, uint64_t now_ms)
 {
-    return now_ms > time_ms && now_ms - time_ms > r->window_ms;
+    return now_ms > max_u64(keep_ms, add_sat(time_ms, r->window_ms));
 }
 
 static void evict_expired(struct iwk_replay *r, uint64_t now_ms)
 {
-    while (r->count > 0 && expired(r, r->e[r->heap[0]].time_ms, now_ms))
+    while (r->count > 0 && now_ms > r->e[r->heap[0]].keep_ms)
         evict_oldest(r);
 }
 
@@ -198,6 +227,8 @@ static void format_line(char out[LINE_BYTES], const struct entry *e)
         put_hex(out + 9 + 2 * i, e->nonce[i], 2);
     out[9 + 2 * IWK_NONCE_BYTES] = ' ';
     put_hex(out + 10 + 2 * IWK_NONCE_BYTES, e->time_ms, 16);
+    out[LINE_BYTES_V1 - 1] = ' ';
+    put_hex(out + LINE_BYTES_V1, e->keep_ms, 16);
     out[LINE_BYTES - 1] = '\n';
 }
 
@@ -219,10 +250,11 @@ static bool get_hex(const char *in, unsigned digits, uint64_t *v)
     return true;
 }
 
-static mcsec_err parse_line(struct entry *e, const char *line)
+/* One line of line_bytes octets (LINE_BYTES, or LINE_BYTES_V1 without keep-until: 0). */
+static mcsec_err parse_line(struct entry *e, const char *line, size_t line_bytes)
 {
     uint64_t v;
-    if (line[8] != ' ' || line[9 + 2 * IWK_NONCE_BYTES] != ' ' || line[LINE_BYTES - 1] != '\n' ||
+    if (line[8] != ' ' || line[9 + 2 * IWK_NONCE_BYTES] != ' ' || line[line_bytes - 1] != '\n' ||
         !get_hex(line, 8, &v))
         return MCSEC_ERR_ENCODING;
     e->key_id = (uint32_t)v;
@@ -232,6 +264,10 @@ static mcsec_err parse_line(struct entry *e, const char *line)
         e->nonce[i] = (uint8_t)v;
     }
     if (!get_hex(line + 10 + 2 * IWK_NONCE_BYTES, 16, &e->time_ms))
+        return MCSEC_ERR_ENCODING;
+    e->keep_ms = 0;
+    if (line_bytes == LINE_BYTES &&
+        (line[LINE_BYTES_V1 - 1] != ' ' || !get_hex(line + LINE_BYTES_V1, 16, &e->keep_ms)))
         return MCSEC_ERR_ENCODING;
     return MCSEC_OK;
 }
@@ -251,20 +287,27 @@ static mcsec_err read_file(char **out, size_t *len, const char *path)
 /* Loads the live entries of a journal image; ENCODING on anything malformed. */
 static mcsec_err load_image(struct iwk_replay *r, const char *data, size_t len, uint64_t now_ms)
 {
-    if (len < JOURNAL_MAGIC_LEN || memcmp(data, JOURNAL_MAGIC, JOURNAL_MAGIC_LEN) != 0)
+    size_t line_bytes;
+    if (len >= JOURNAL_MAGIC_LEN && memcmp(data, JOURNAL_MAGIC, JOURNAL_MAGIC_LEN) == 0)
+        line_bytes = LINE_BYTES;
+    else if (len >= JOURNAL_MAGIC_LEN && memcmp(data, JOURNAL_MAGIC_V1, JOURNAL_MAGIC_LEN) == 0)
+        line_bytes = LINE_BYTES_V1;
+    else
         return MCSEC_ERR_ENCODING;
     size_t pos = JOURNAL_MAGIC_LEN;
-    while (len - pos >= LINE_BYTES) {
+    while (len - pos >= line_bytes) {
         struct entry e;
-        if (parse_line(&e, data + pos) != MCSEC_OK)
+        if (parse_line(&e, data + pos, line_bytes) != MCSEC_OK)
             return MCSEC_ERR_ENCODING;
-        pos += LINE_BYTES;
+        pos += line_bytes;
         evict_expired(r, now_ms);
-        if (expired(r, e.time_ms, now_ms) || lookup(r, e.key_id, e.nonce))
+        if (expired(r, e.time_ms, e.keep_ms, now_ms))
             continue;
+        if (lookup(r, e.key_id, e.nonce))
+            continue; /* never written twice; the first copy stands */
         if (r->count == IWK_REPLAY_MAX_ENTRIES)
             return MCSEC_ERR_ENCODING; /* more live entries than we ever accept */
-        insert(r, e.key_id, e.nonce, e.time_ms);
+        insert(r, e.key_id, e.nonce, e.time_ms, e.keep_ms);
     }
     /* A torn last append (no newline) is tolerated; its message was never accepted. */
     if (pos < len && memchr(data + pos, '\n', len - pos) != NULL)
@@ -411,6 +454,8 @@ mcsec_err iwk_replay_record(struct iwk_replay *r, uint32_t key_id,
     struct entry e = {.key_id = key_id, .time_ms = time_ms};
     mcsec_err err;
 
+    /* Kept for the window in force now, from whichever is later: time or acceptance. */
+    e.keep_ms = add_sat(max_u64(time_ms, now_ms), r->window_ms);
     if (r->broken)
         return MCSEC_ERR_IO;
     if ((err = iwk_replay_check_time(r, time_ms, now_ms)) != MCSEC_OK)
@@ -429,6 +474,6 @@ mcsec_err iwk_replay_record(struct iwk_replay *r, uint32_t key_id,
         if ((err = append(r, &e)) != MCSEC_OK)
             return err;
     }
-    insert(r, key_id, nonce, time_ms);
+    insert(r, key_id, nonce, time_ms, e.keep_ms);
     return MCSEC_OK;
 }

@@ -4,7 +4,9 @@
  * times, the journal across reopen (duplicates still refused, expired
  * entries dropped and compacted away), corrupt journals refused, a torn
  * last line tolerated, a full table answering BUSY until entries expire,
- * and a journal that cannot be written. Nonces are seeded random.
+ * a journal that cannot be written, a window shrunk then restored across
+ * restarts (entries kept until their keep-until), and version 1 journals
+ * read with the current window. Nonces are seeded random.
  */
 #include <fcntl.h>
 #include <signal.h>
@@ -21,7 +23,7 @@
 #define KEY_ID   0x2a5b3c4du
 #define WINDOW   60000u
 #define T0       1700000000000ull
-#define LINE_LEN 51u
+#define LINE_LEN 68u
 
 static char dir[64], path[128];
 
@@ -107,11 +109,18 @@ static void test_journal(void)
     CHECK_OK(iwk_replay_record(r, KEY_ID, c, T0 + 1000, T0 + 1000));
     iwk_replay_close(r);
 
-    /* Reopen after a's expiry: a dropped and compacted away, b and c kept. */
+    /*
+     * a's time left the window at T0 + 10000 but it was accepted at T0: it is
+     * kept until T0 + WINDOW (keep-until counts from acceptance).
+     */
     CHECK_OK(iwk_replay_open(&r, path, WINDOW, T0 + 20000));
-    CHECK(file_size(path) == empty + 2 * LINE_LEN);
-    CHECK_ERR(iwk_replay_record(r, KEY_ID, b, T0, T0 + 20000), MCSEC_ERR_REPLAY);
-    CHECK_ERR(iwk_replay_record(r, KEY_ID, c, T0 + 1000, T0 + 20000), MCSEC_ERR_REPLAY);
+    CHECK(file_size(path) == empty + 3 * LINE_LEN);
+    iwk_replay_close(r);
+
+    /* Reopen after a's and b's keep-until (T0 + WINDOW): both compacted away, c kept. */
+    CHECK_OK(iwk_replay_open(&r, path, WINDOW, T0 + WINDOW + 500));
+    CHECK(file_size(path) == empty + LINE_LEN);
+    CHECK_ERR(iwk_replay_record(r, KEY_ID, c, T0 + 1000, T0 + WINDOW + 500), MCSEC_ERR_REPLAY);
     iwk_replay_close(r);
 
     /* Much later everything expired. */
@@ -149,11 +158,14 @@ static void test_corrupt(void)
     iwk_replay_close(r);
 
     static const char *bad_lines[] = {
-        "2a5b3c4d 00000000000000000000002a 0000018bcfe56800x",  /* no newline at 51 */
-        "2a5b3c4d 00000000000000000000002a 0000018bcfe5680\n",  /* short line */
-        "2A5B3C4D 00000000000000000000002a 0000018bcfe56800\n", /* uppercase */
-        "2a5b3c4d-00000000000000000000002a 0000018bcfe56800\n",
-        "2a5b3c4d 00000000000000000000002g 0000018bcfe56800\n",
+        "2a5b3c4d 00000000000000000000002a 0000018bcfe56800 0000018bcfe56800x",  /* no newline */
+        "2a5b3c4d 00000000000000000000002a 0000018bcfe56800 0000018bcfe5680\n",  /* short line */
+        "2A5B3C4D 00000000000000000000002a 0000018bcfe56800 0000018bcfe56800\n", /* uppercase */
+        "2a5b3c4d-00000000000000000000002a 0000018bcfe56800 0000018bcfe56800\n",
+        "2a5b3c4d 00000000000000000000002g 0000018bcfe56800 0000018bcfe56800\n",
+        "2a5b3c4d 00000000000000000000002a 0000018bcfe56800-0000018bcfe56800\n",
+        "2a5b3c4d 00000000000000000000002a 0000018bcfe56800 0000018bcfe5680g\n",
+        "2a5b3c4d 00000000000000000000002a 0000018bcfe56800\n", /* a version 1 line */
         "\n",
     };
     for (size_t i = 0; i < sizeof bad_lines / sizeof bad_lines[0]; i++) {
@@ -164,7 +176,7 @@ static void test_corrupt(void)
         CHECK(r == NULL);
         CHECK(file_size(path) == (long)strlen(text)); /* not rewritten */
     }
-    write_text(path, "mcsec-iwk-replay-v2\n");
+    write_text(path, "mcsec-iwk-replay-v3\n");
     CHECK_ERR(iwk_replay_open(&r, path, WINDOW, T0), MCSEC_ERR_ENCODING);
     write_text(path, "");
     CHECK_ERR(iwk_replay_open(&r, path, WINDOW, T0), MCSEC_ERR_ENCODING);
@@ -191,10 +203,13 @@ static void test_full(void)
     unsigned bad = 0;
 
     CHECK_OK(iwk_replay_open(&r, NULL, WINDOW, T0));
-    /* Times spread over the window (newest last) so that expiry frees the oldest first. */
+    /*
+     * Accepted as they came, times spread over the window (newest last), so
+     * that expiry (keep-until: acceptance + window) frees the oldest first.
+     */
     for (uint32_t i = 0; i < IWK_REPLAY_MAX_ENTRIES; i++) {
         nonce_of(n, i);
-        if (iwk_replay_record(r, KEY_ID, n, spread(i), T0) != MCSEC_OK)
+        if (iwk_replay_record(r, KEY_ID, n, spread(i), spread(i)) != MCSEC_OK)
             bad++;
     }
     CHECK(bad == 0);
@@ -212,7 +227,7 @@ static void test_full(void)
     iwk_replay_close(r);
 }
 
-/* A journal of `lines` live entries, written as the code writes it. */
+/* A version 1 journal of `lines` live entries (no keep-until), as version 1 wrote it. */
 static void write_journal(uint32_t lines)
 {
     FILE *f = fopen(path, "w");
@@ -227,7 +242,11 @@ static void write_journal(uint32_t lines)
     CHECK(chmod(path, 0600) == 0);
 }
 
-/* A full journal reloads and answers BUSY; one with more live entries than allowed is refused. */
+/*
+ * A full (version 1) journal reloads with the current window, is rewritten
+ * as version 2, and answers BUSY; one with more live entries than allowed is
+ * refused.
+ */
 static void test_full_journal(void)
 {
     struct iwk_replay *r = NULL;
@@ -235,7 +254,7 @@ static void test_full_journal(void)
 
     write_journal(IWK_REPLAY_MAX_ENTRIES);
     CHECK_OK(iwk_replay_open(&r, path, WINDOW, T0));
-    CHECK(file_size(path) == 20 + (long)IWK_REPLAY_MAX_ENTRIES * LINE_LEN);
+    CHECK(file_size(path) == 20 + (long)IWK_REPLAY_MAX_ENTRIES * LINE_LEN); /* now v2 */
     nonce_of(n, 60000);
     CHECK_ERR(iwk_replay_record(r, KEY_ID, n, T0, T0), MCSEC_ERR_REPLAY);
     nonce_of(n, IWK_REPLAY_MAX_ENTRIES);
@@ -246,6 +265,46 @@ static void test_full_journal(void)
     CHECK_ERR(iwk_replay_open(&r, path, WINDOW, T0), MCSEC_ERR_ENCODING);
     /* The same file when half of it has expired is fine. */
     CHECK_OK(iwk_replay_open(&r, path, WINDOW, T0 + WINDOW / 2));
+    iwk_replay_close(r);
+}
+
+/*
+ * The reviewer's reproduction: accepted under the normal window, reopened
+ * with a tiny window (the entry is outside it, but its keep-until has not
+ * passed: it must survive that load and its compaction), then with the
+ * normal window again: the duplicate is still refused. Also once after the
+ * tiny-window process ran on (its own evictions must not forget it either).
+ */
+static void test_window_shrink(void)
+{
+    struct iwk_replay *r = NULL;
+    uint8_t a[IWK_NONCE_BYTES], b[IWK_NONCE_BYTES];
+
+    test_rand_bytes(a, sizeof a);
+    test_rand_bytes(b, sizeof b);
+    unlink(path);
+    CHECK_OK(iwk_replay_open(&r, path, WINDOW, T0));
+    CHECK_OK(iwk_replay_record(r, KEY_ID, a, T0 - 1000, T0));
+    iwk_replay_close(r);
+
+    CHECK_OK(iwk_replay_open(&r, path, 10, T0 + 5000));
+    CHECK(file_size(path) == 20 + (long)LINE_LEN); /* compacted, still there */
+    CHECK_OK(iwk_replay_record(r, KEY_ID, b, T0 + 5000, T0 + 5000));
+    /* The tiny-window process runs on: a later record evicts what it may. */
+    uint8_t c[IWK_NONCE_BYTES];
+    nonce_of(c, 7);
+    CHECK_OK(iwk_replay_record(r, KEY_ID, c, T0 + 6000, T0 + 6000));
+    iwk_replay_close(r);
+
+    CHECK_OK(iwk_replay_open(&r, path, WINDOW, T0 + 7000));
+    CHECK_ERR(iwk_replay_record(r, KEY_ID, a, T0 - 1000, T0 + 7000), MCSEC_ERR_REPLAY);
+    iwk_replay_close(r);
+
+    /* Once keep-until (T0 + WINDOW) passed and the tiny window is in force, it goes. */
+    CHECK_OK(iwk_replay_open(&r, path, 10, T0 + WINDOW + 1));
+    iwk_replay_close(r);
+    CHECK_OK(iwk_replay_open(&r, path, WINDOW, T0 + WINDOW + 1));
+    CHECK_OK(iwk_replay_record(r, KEY_ID, a, T0 + WINDOW, T0 + WINDOW + 1));
     iwk_replay_close(r);
 }
 
@@ -296,6 +355,7 @@ int main(void)
     test_corrupt();
     test_full();
     test_full_journal();
+    test_window_shrink();
     test_io_failure();
     char cmd[128];
     snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
