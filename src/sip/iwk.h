@@ -209,9 +209,10 @@ MCSEC_MUST_CHECK mcsec_err iwk_info_parse(char target[IWK_URI_MAX], char origina
 
 /* ---- security contexts (iwk_context.c) ----------------------------------------
  * One record per signalling key in an identity's keystore directory
- * (sigctx-<key id as 8 hex>.rec, MAC-protected like every keystore record). */
-
-#define IWK_CONTEXT_MAX 256 /* records scanned per identity */
+ * (sigctx-<key id as 8 hex>.rec, MAC-protected like every keystore record),
+ * and per peer and purpose an index record (sigpeer-<escaped peer>-<csk|spk>.rec)
+ * naming the newest context and the previous one: at most two contexts per
+ * peer and purpose are kept, and every lookup opens at most two files. */
 
 struct iwk_context {
     uint32_t key_id;            /* CSK-ID or SPK-ID */
@@ -225,7 +226,11 @@ struct iwk_context {
 /*
  * Writes (atomically, 0600) the context's record under the identity's store
  * key, replacing the record of the same key ID. MCSEC_ERR_ARGUMENT when a
- * record of that key ID exists with another key or peer (a key ID is never reused).
+ * record of that key ID exists with another key or peer (a key ID is never
+ * reused while its context is kept). A context the peer's index does not
+ * name yet joins it: of it and the index's newest, the newer (created, then
+ * key ID) becomes the newest, the other the previous, and the record of the
+ * former previous is deleted. MCSEC_ERR_AUTH_TAG when the index fails its MAC.
  */
 MCSEC_MUST_CHECK mcsec_err iwk_context_save(const char *id_dir, const uint8_t store_key[32],
                                             const struct iwk_context *c);
@@ -233,8 +238,9 @@ MCSEC_MUST_CHECK mcsec_err iwk_context_save(const char *id_dir, const uint8_t st
 MCSEC_MUST_CHECK mcsec_err iwk_context_by_id(struct iwk_context *c, const char *id_dir,
                                              const uint8_t store_key[32], uint32_t key_id);
 /*
- * The newest context with peer whose key ID carries purpose (CSK or SPK).
- * MCSEC_ERR_NOT_FOUND when there is none.
+ * The newest context with peer of purpose (CSK or SPK), as the peer's index
+ * names it. MCSEC_ERR_NOT_FOUND when there is none; MCSEC_ERR_AUTH_TAG when
+ * the index or the record fails its MAC; MCSEC_ERR_ENCODING when they disagree.
  */
 MCSEC_MUST_CHECK mcsec_err iwk_context_for_peer(struct iwk_context *c, const char *id_dir,
                                                 const uint8_t store_key[32], const char *peer,
