@@ -488,7 +488,7 @@ static mcsec_err send_fail(char *msg, size_t msg_cap, mcsec_err e, const char *w
     return e;
 }
 
-/* CSK when one end is a client, SPK between servers. */
+/* CSK when one end is a client, SPK between servers (client to client is refused before). */
 static mcsec_key_purpose send_purpose(const struct iwk_endpoint *ep, const struct iwk_send_req *req)
 {
     return ep->server && req->peer_server ? MCSEC_PURPOSE_SPK : MCSEC_PURPOSE_CSK;
@@ -619,6 +619,10 @@ mcsec_err iwk_endpoint_send(struct iwk_endpoint *ep, uint8_t *out, size_t cap, s
     msg[0] = '\0';
     if (!send_req_ok(req))
         return send_fail(msg, msg_cap, MCSEC_ERR_ARGUMENT, "peer missing or KMM too long");
+    if (!ep->server && !req->peer_server)
+        return send_fail(msg, msg_cap, MCSEC_ERR_ARGUMENT,
+                         "a client sends only to a server (CSK client-server, SPK server-server); "
+                         "the peer is not configured as a server");
     refresh_id(ep, now_ms);
     mcsec_key_purpose purpose = send_purpose(ep, req);
     struct iwk_context c;

@@ -67,7 +67,7 @@ void iwk_endpoint_receive(struct iwk_endpoint *ep, struct iwk_verdict *v, struct
 /* What to send. */
 struct iwk_send_req {
     const char *peer;     /* the receiver's identity */
-    bool peer_server;     /* the peer is a server (decides CSK or SPK) */
+    bool peer_server;     /* the peer is a server (decides CSK or SPK); a client needs it set */
     const char *peer_kms; /* peer's KMS URI when of another domain; NULL: ours */
     const char *lmr_type; /* "" or NULL: not given */
     const char *kmf_uri;
@@ -86,7 +86,9 @@ struct iwk_sent {
  * Builds the SIP body of a MESSAGE carrying req's KMM to req->peer at now_ms.
  * Uses the newest context with the peer; when there is none it creates one
  * (random key, key ID with the purpose tag: CSK when one end is a client,
- * SPK between servers) and stores it unconfirmed. While the context is
+ * SPK between servers) and stores it unconfirmed. A client sending to a
+ * peer not flagged as a server is refused (MCSEC_ERR_ARGUMENT) before
+ * anything is stored: there is no client-to-client key. While the context is
  * unconfirmed every body also carries a fresh MIKEY-SAKKE I_MESSAGE of it as
  * the application/mikey part, so the peer can set it up from any of them.
  * out: IWK_SIP_BODY_MAX octets suffice; ct receives the Content-Type value.

@@ -9,7 +9,7 @@
  * directions, KMMs of 0, 1, 1000 and IWK_KMM_MAX octets, an SPK between the
  * two servers, a server-created CSK confirmed by the client's answer, and every refusal of the
  * "Receiving" table with its status, each checked to leave the receiver's keystore (files, sizes,
- * mtimes, replay journal) untouched.
+ * mtimes, replay journal) untouched; a client refusing to send to a non-server peer.
  */
 #include <dirent.h>
 #include <stdio.h>
@@ -463,6 +463,33 @@ static void test_mikey_refusals(void)
     expect_delivered(&ue, &mcx, &b2, 73, false);
 }
 
+/* A client sending to a peer not flagged as a server: refused up front, nothing stored. */
+static void test_client_to_client(void)
+{
+    static struct snap before, after;
+    struct iwk_send_req req = {.peer = "sip:ue2@mcx.example",
+                               .peer_server = false,
+                               .kmf_uri = "sip:kmf@lmr.example",
+                               .kmm = kmm,
+                               .kmm_len = 4};
+    char msg[CLIENT_MSG_MAX];
+    snapshot(&before, &ue);
+    CHECK_ERR(iwk_endpoint_send(ue.ep, b2.b, sizeof b2.b, &b2.len, b2.ct, sizeof b2.ct, &b2.sent,
+                                &req, now_ms, msg, sizeof msg),
+              MCSEC_ERR_ARGUMENT);
+    snapshot(&after, &ue);
+    CHECK(b2.len == 0 && strstr(msg, "server") != NULL);
+    CHECK(before.len == after.len && strcmp(before.s, after.s) == 0);
+    /* The same peer as a server is fine (the role is configuration). */
+    req.peer = IWF;
+    CHECK_ERR(iwk_endpoint_send(ue.ep, b2.b, sizeof b2.b, &b2.len, b2.ct, sizeof b2.ct, &b2.sent,
+                                &req, now_ms, msg, sizeof msg),
+              MCSEC_ERR_ARGUMENT);
+    req.peer_server = true;
+    CHECK_OK(iwk_endpoint_send(ue.ep, b2.b, sizeof b2.b, &b2.len, b2.ct, sizeof b2.ct, &b2.sent,
+                               &req, now_ms, msg, sizeof msg));
+}
+
 /* The receiver lost its context: a body without MIKEY part names an unknown key ID. */
 static void test_unknown_key_id(void)
 {
@@ -499,6 +526,7 @@ int main(void)
         test_framing();
         test_spk();
         test_mikey_refusals();
+        test_client_to_client();
         test_unknown_key_id();
     }
     cleanup(&ue);
