@@ -226,11 +226,16 @@ static struct iwk_verdict parse_parts(struct iwk_endpoint *ep, struct rx *r)
     return pass();
 }
 
-/* Row 3: the mcptt-info parses and names us as its target. */
+/*
+ * Row 3: the mcptt-info parses, names the sender (<mcptt-calling-user-id>,
+ * which the parser alone lets be absent) and names us as its target.
+ */
 static struct iwk_verdict check_info(const struct iwk_endpoint *ep, struct rx *r)
 {
     mcsec_err e =
         iwk_info_parse(r->info_target, r->info_originator, r->parts.info, r->parts.info_len);
+    if (e == MCSEC_OK && r->info_originator[0] == '\0')
+        e = MCSEC_ERR_NOT_FOUND;
     if (e != MCSEC_OK)
         return bad_request("Malformed mcptt-info", e);
     if (strcmp(r->info_target, ep->id->user_uri) != 0)
@@ -261,15 +266,13 @@ static struct iwk_verdict check_time(const struct iwk_endpoint *ep, const struct
 /*
  * The initiator whose signature the I_MESSAGE must carry: the URI it names
  * in IDRi, or (identity hiding: UIDs only) the originator the mcptt-info
- * names, which the signature check then binds.
+ * names (always present: row 3), which the signature check then binds.
  */
 static mcsec_err mikey_initiator(char out[IWK_URI_MAX], const struct rx *r)
 {
     mcsec_err e = flows_initiator_uri(out, IWK_URI_MAX, r->parts.mikey, r->parts.mikey_len);
     if (e != MCSEC_ERR_NOT_FOUND)
         return e;
-    if (r->info_originator[0] == '\0')
-        return MCSEC_ERR_NOT_FOUND;
     memcpy(out, r->info_originator, IWK_URI_MAX);
     return MCSEC_OK;
 }
@@ -399,7 +402,7 @@ static struct iwk_verdict check_identities(const struct iwk_endpoint *ep, const 
 {
     bool ok = strcmp(o->p.target, ep->id->user_uri) == 0 &&
               strcmp(o->p.originator, r->ctx.peer) == 0 &&
-              (r->info_originator[0] == '\0' || strcmp(r->info_originator, o->p.originator) == 0);
+              strcmp(r->info_originator, o->p.originator) == 0;
     return ok ? pass() : forbidden("Identity mismatch", MCSEC_ERR_ARGUMENT);
 }
 

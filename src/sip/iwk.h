@@ -203,7 +203,10 @@ MCSEC_MUST_CHECK mcsec_err iwk_mime_parse(struct iwk_parts *parts, uint8_t *scra
  */
 MCSEC_MUST_CHECK mcsec_err iwk_info_build(char *out, size_t cap, size_t *out_len,
                                           const char *target, const char *originator);
-/* Bounded libxml2 parse (no network, no DTD, no entities); originator may be absent (""). */
+/*
+ * Bounded libxml2 parse (no network, no DTD, no entities); originator may be
+ * absent ("") here; the endpoint's receive pipeline refuses that (400).
+ */
 MCSEC_MUST_CHECK mcsec_err iwk_info_parse(char target[IWK_URI_MAX], char originator[IWK_URI_MAX],
                                           const uint8_t *xml, size_t len);
 

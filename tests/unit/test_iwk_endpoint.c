@@ -463,6 +463,18 @@ static void test_mikey_refusals(void)
     expect_delivered(&ue, &mcx, &b2, 73, false);
 }
 
+/* An mcptt-info without <mcptt-calling-user-id> is 400: it is always present and compared. */
+static void test_calling_user_id(void)
+{
+    CHECK_OK(send_kmm(&b2, &ue, &iwf, 14, false, now_ms));
+    split(&pc, &b2);
+    struct parts_copy t = pc;
+    set_info(&t, IWF, "");
+    join(&tmp, &t);
+    expect_refused(&iwf, tmp.ct, tmp.b, tmp.len, now_ms, 400, "Malformed mcptt-info");
+    expect_delivered(&iwf, &ue, &b2, 14, false);
+}
+
 /* A client sending to a peer not flagged as a server: refused up front, nothing stored. */
 static void test_client_to_client(void)
 {
@@ -526,6 +538,7 @@ int main(void)
         test_framing();
         test_spk();
         test_mikey_refusals();
+        test_calling_user_id();
         test_client_to_client();
         test_unknown_key_id();
     }
