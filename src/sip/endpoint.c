@@ -212,13 +212,19 @@ static struct iwk_verdict check_body(const struct rx *r)
     return pass();
 }
 
-/* Row 2: multipart/mixed with the info and data parts (the MIKEY part optional). */
+/*
+ * Row 2: multipart/mixed with the info and data parts (the MIKEY part
+ * optional); another content type or a part of an unknown type is 415, a
+ * part (or part header line) over its limit 413.
+ */
 static struct iwk_verdict parse_parts(struct iwk_endpoint *ep, struct rx *r)
 {
     mcsec_err e =
         iwk_mime_parse(&r->parts, ep->scratch, sizeof ep->scratch, r->ct, r->body, r->len);
     if (e == MCSEC_ERR_UNSUPPORTED)
         return verdict(415, "Unsupported Media Type", e);
+    if (e == MCSEC_ERR_LENGTH)
+        return verdict(413, "Request Entity Too Large", e);
     if (e == MCSEC_ERR_NOT_FOUND)
         return bad_request("Missing body part", e);
     if (e != MCSEC_OK)

@@ -463,6 +463,76 @@ static void test_mikey_refusals(void)
     expect_delivered(&ue, &mcx, &b2, 73, false);
 }
 
+/* A multipart/mixed body of raw parts (boundary "rawb"), for what iwk_mime_build refuses. */
+static void raw_body(struct body *out, const char *ct1, const uint8_t *p1, size_t n1,
+                     const char *ct2, const uint8_t *p2, size_t n2)
+{
+    size_t o = 0;
+    snprintf(out->ct, sizeof out->ct, "multipart/mixed;boundary=rawb");
+    o += (size_t)snprintf((char *)out->b, sizeof out->b, "--rawb\r\nContent-Type: %s\r\n\r\n", ct1);
+    memcpy(out->b + o, p1, n1), o += n1;
+    o += (size_t)snprintf((char *)out->b + o, sizeof out->b - o,
+                          "\r\n--rawb\r\nContent-Type: %s\r\nContent-Transfer-Encoding: "
+                          "binary\r\n\r\n",
+                          ct2);
+    memcpy(out->b + o, p2, n2), o += n2;
+    o += (size_t)snprintf((char *)out->b + o, sizeof out->b - o, "\r\n--rawb--\r\n");
+    out->len = o;
+}
+
+/*
+ * The status rows the reviewer found loose: a part over its own limit is
+ * 413 (the body is within IWK_SIP_BODY_MAX), a part of an unknown type 415,
+ * an unknown message type (not only version) 415, a context record failing
+ * its MAC 500.
+ */
+static void test_status_rows(void)
+{
+    static uint8_t big_info[IWK_INFO_MAX + 1];
+    CHECK_OK(send_kmm(&b2, &ue, &iwf, 12, false, now_ms));
+    split(&pc, &b2);
+    memset(big_info, 'x', sizeof big_info);
+    raw_body(&tmp, IWK_CT_INFO, big_info, sizeof big_info, IWK_CT_DATA, pc.data, pc.data_len);
+    expect_refused(&iwf, tmp.ct, tmp.b, tmp.len, now_ms, 413, "Request Entity Too Large");
+    raw_body(&tmp, IWK_CT_INFO, pc.info, pc.info_len, IWK_CT_DATA, pc.data, pc.data_len);
+    tmp.sent = b2.sent;
+    expect_delivered(&iwf, &ue, &tmp, 12, false); /* the same framing at the right size */
+    raw_body(&tmp, IWK_CT_INFO, pc.info, pc.info_len, "text/plain", pc.data, pc.data_len);
+    expect_refused(&iwf, tmp.ct, tmp.b, tmp.len, now_ms, 415, "Unsupported Media Type");
+
+    CHECK_OK(send_kmm(&b2, &ue, &iwf, 13, false, now_ms));
+    split(&pc, &b2);
+    struct parts_copy t = pc;
+    t.data[1] = 2; /* message type 2 */
+    join(&tmp, &t);
+    expect_refused(&iwf, tmp.ct, tmp.b, tmp.len, now_ms, 415, "Unsupported Media Type");
+
+    /* The IWF's record of the context, changed on disk: 500, not 403. */
+    char esc[3 * KMSIF_URI_MAX], path[4096], text[4096];
+    CHECK_OK(client_escape_identity(esc, sizeof esc, IWF));
+    snprintf(path, sizeof path, "%s/%s/sigctx-%08x.rec", iwf.store, esc, b2.sent.key_id);
+    FILE *f = fopen(path, "rb");
+    size_t n = f != NULL ? fread(text, 1, sizeof text, f) : 0;
+    if (f != NULL)
+        fclose(f);
+    char *at = n > 0 ? strstr(text, "created=") : NULL;
+    CHECK(at != NULL);
+    if (at == NULL)
+        return;
+    at[8] = at[8] == '1' ? '2' : '1';
+    f = fopen(path, "wb");
+    CHECK(f != NULL && fwrite(text, 1, n, f) == n);
+    if (f != NULL)
+        fclose(f);
+    expect_refused(&iwf, b2.ct, b2.b, b2.len, now_ms, 500, "Server Internal Error");
+    at[8] = at[8] == '1' ? '2' : '1';
+    f = fopen(path, "wb");
+    CHECK(f != NULL && fwrite(text, 1, n, f) == n);
+    if (f != NULL)
+        fclose(f);
+    expect_delivered(&iwf, &ue, &b2, 13, false);
+}
+
 /* An mcptt-info without <mcptt-calling-user-id> is 400: it is always present and compared. */
 static void test_calling_user_id(void)
 {
@@ -538,6 +608,7 @@ int main(void)
         test_framing();
         test_spk();
         test_mikey_refusals();
+        test_status_rows();
         test_calling_user_id();
         test_client_to_client();
         test_unknown_key_id();
