@@ -57,7 +57,9 @@ struct iwk_verdict {
  * (content_type NULL or body empty: 400 Missing body) at Unix time now_ms.
  * 200 only when everything verified and (key ID, nonce) was journalled; then
  * *d holds the delivery. *d is zeroed on any refusal, and a refused
- * MESSAGE changes nothing (no context stored, nothing journalled). A 200
+ * MESSAGE changes nothing (no context stored, nothing journalled), except
+ * a 500 for a context that could not be saved after its nonce was
+ * journalled (the sender's retry must be sealed anew). A 200
  * under a context of ours still unconfirmed confirms it (the peer holds it).
  */
 void iwk_endpoint_receive(struct iwk_endpoint *ep, struct iwk_verdict *v, struct iwk_delivery *d,
