@@ -342,9 +342,15 @@ mcsec_err client_read_store_key(uint8_t key[CLIENT_STORE_KEY_BYTES], const char 
     return e;
 }
 
+/*
+ * An identity directory without its store key is damaged, not uninitialised:
+ * MCSEC_ERR_STORE, so nothing (client watch, say) mistakes it for a store to init.
+ */
 static mcsec_err read_store_key(struct client *c, struct store *s)
 {
     mcsec_err e = client_read_store_key(s->key, s->dir);
+    if (e == MCSEC_ERR_NOT_FOUND)
+        e = MCSEC_ERR_STORE;
     return e != MCSEC_OK
                ? fail(c, e, "%s/%s: store key missing, unsafe or damaged", s->dir, STORE_KEY)
                : MCSEC_OK;
