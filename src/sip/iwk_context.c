@@ -20,9 +20,11 @@
  * spelling escaping never produces); the record's peer field decides.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <unistd.h>
 
 #include <openssl/crypto.h>
@@ -36,6 +38,7 @@
 #define FILE_SUFFIX   ".rec"
 #define INDEX_TYPE    "sigpeer"
 #define INDEX_PREFIX  "sigpeer-"
+#define LOCK_FILE     "sigctx.lock"
 #define PEER_NAME_MAX 200 /* octets of an escaped peer in a file name (NAME_MAX is 255) */
 
 static bool purpose_ok(uint32_t key_id)
@@ -335,8 +338,8 @@ static mcsec_err write_record(const char *path, const uint8_t store_key[32],
  * that dropped out (see the top of the file). A failed deletion leaves an
  * orphan that only by_id still finds: not worth failing the save for.
  */
-mcsec_err iwk_context_save(const char *id_dir, const uint8_t store_key[32],
-                           const struct iwk_context *c)
+static mcsec_err save_locked(const char *id_dir, const uint8_t store_key[32],
+                             const struct iwk_context *c)
 {
     char path[CLIENT_PATH_MAX];
     struct peer_index x;
@@ -361,6 +364,29 @@ mcsec_err iwk_context_save(const char *id_dir, const uint8_t store_key[32],
         e = index_store(id_dir, store_key, c->peer, tag, &x);
     if (e == MCSEC_OK && dropped != 0 && record_path(path, id_dir, dropped) == MCSEC_OK)
         (void)unlink(path);
+    return e;
+}
+
+/*
+ * Saves are serialised by an advisory lock on <identity dir>/sigctx.lock: a
+ * serve and a send on the same keystore each read-modify-write the index,
+ * and without the lock one rotation could overwrite the other's.
+ */
+mcsec_err iwk_context_save(const char *id_dir, const uint8_t store_key[32],
+                           const struct iwk_context *c)
+{
+    char path[CLIENT_PATH_MAX];
+    int n = snprintf(path, sizeof path, "%s/%s", id_dir, LOCK_FILE);
+    if (n < 0 || (size_t)n >= sizeof path)
+        return MCSEC_ERR_LENGTH;
+    int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+    if (fd < 0)
+        return MCSEC_ERR_IO;
+    int rc;
+    while ((rc = flock(fd, LOCK_EX)) != 0 && errno == EINTR)
+        ;
+    mcsec_err e = rc == 0 ? save_locked(id_dir, store_key, c) : MCSEC_ERR_IO;
+    close(fd); /* releases the lock */
     return e;
 }
 

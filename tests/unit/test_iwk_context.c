@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "check.h"
@@ -397,6 +398,42 @@ static void test_rotation(void)
     snprintf(dir, sizeof dir, "%s", save);
 }
 
+/*
+ * Four processes saving 40 contexts each with the same peer at once (a serve
+ * and a send on one keystore): saves are serialised, so every rotation sees
+ * the one before it and exactly two records stay, both named by the index.
+ */
+static void test_concurrent_saves(void)
+{
+    char save[256];
+    enter_sub(save, sizeof save, "concurrent");
+    const char *peer = "sip:racer@mcx.example";
+    pid_t kids[4];
+    for (uint32_t k = 0; k < 4; k++) {
+        kids[k] = fork();
+        CHECK(kids[k] >= 0);
+        if (kids[k] == 0) {
+            int bad = 0;
+            for (uint32_t i = 0; i < 40; i++) {
+                struct iwk_context c;
+                make(&c, 0x20400000u + (k << 8) + i, peer, 1000 + (int64_t)(i * 4 + k));
+                bad += iwk_context_save(dir, store_key, &c) != MCSEC_OK;
+            }
+            _exit(bad == 0 ? 0 : 1);
+        }
+    }
+    for (uint32_t k = 0; k < 4; k++) {
+        int st = 0;
+        CHECK(kids[k] > 0 && waitpid(kids[k], &st, 0) == kids[k] && WIFEXITED(st) &&
+              WEXITSTATUS(st) == 0);
+    }
+    struct iwk_context back;
+    CHECK(count_prefix(dir, "sigctx-") == 2);
+    CHECK_OK(iwk_context_for_peer(&back, dir, store_key, peer, MCSEC_PURPOSE_CSK));
+    CHECK(back.created == 1000 + 39 * 4 + 3);
+    snprintf(dir, sizeof dir, "%s", save);
+}
+
 int main(void)
 {
     (void)test_seed();
@@ -414,6 +451,7 @@ int main(void)
     test_index_tampering();
     test_many_peers();
     test_rotation();
+    test_concurrent_saves();
     char cmd[600];
     snprintf(cmd, sizeof cmd, "rm -rf '%s'", top);
     if (system(cmd) != 0)
