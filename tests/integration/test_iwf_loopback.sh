@@ -7,7 +7,8 @@
 # the same sizes from `mcsec iwf send`. The first MESSAGE of each direction sets
 # up the context (context_created), later ones do not. An unknown peer and a
 # store without the identity are refused; an exec: sink that fails gives 500;
-# the servers stop on --count and on SIGTERM and nothing is left running.
+# the servers stop on --count and on SIGTERM and nothing is left running. Between
+# the IWF and an MCX server (both servers) the first MESSAGE sets up an SPK, used both ways.
 set -eu
 
 . "$(dirname "$0")/kms_env.sh"
@@ -34,6 +35,7 @@ BASE="http://127.0.0.1:$KMSD_PORT"
 D=demo.mcsec.example
 IWF="sip:iwf$SEED@$D"
 UE="sip:ue$SEED@$D"
+MCX="sip:mcx$SEED@$D"
 OTHER="sip:stranger$SEED@$D"
 KMF="sip:kmf@lmr.example"
 
@@ -45,6 +47,7 @@ provision() {
 }
 provision iwf "$IWF" iwf
 provision ue "$UE" ue
+provision mcx "$MCX" mcx-server
 pass "stores provisioned"
 
 # serve NAME SUBCOMMAND... : starts a server on a free port, waits for "listening"
@@ -168,5 +171,24 @@ rc=0
 eq "failing sink: exit" "$rc" 1
 eq "failing sink: 500" "$(js "$T/exec-fail.out" 'd["status"]')" 500
 wait_exit "iwf serve exec --count 2"
+
+# ---- IWF <-> MCX server: servers share an SPK (purpose tag 3), set up by the first MESSAGE --
+serve mcx-serve iwf serve --store "$T/mcx" --sink "file:$T/mcx.sink" --count 2
+for n in 1 2; do
+    run "iwf-mcx-$n" "$MCSEC" iwf send --to "sip:127.0.0.1:$PORT" --store "$T/iwf" \
+        --peer "$MCX" --peer-server --kmm-file "$T/kmm1000" --lmr-type P25 --kmf "$KMF"
+done
+SPK=$(js "$T/iwf-mcx-1.out" 'd["key_id"]')
+eq "iwf->mcx: SPK purpose tag" "$(echo "$SPK" | cut -c1)" 3
+eq "iwf->mcx: created once" "$(js "$T/mcx.sink" '[x["context_created"] for x in L]')" "[True, False]"
+eq "iwf->mcx: delivered bytes" "$(js "$T/mcx.sink" 'L[1]["kmm"]')" "$(hexof "$T/kmm1000")"
+wait_exit "mcx serve --count 2"
+serve iwf-spk-serve iwf serve --store "$T/iwf" --sink "file:$T/iwf-spk.sink" --count 1
+run mcx-iwf "$MCSEC" iwf send --to "sip:127.0.0.1:$PORT" --store "$T/mcx" --peer "$IWF" \
+    --peer-server --kmm-file "$T/kmm16384" --kmf "$KMF"
+eq "mcx->iwf: the same SPK back" "$(js "$T/mcx-iwf.out" '(d["key_id"], d["context_created"])')" \
+    "('$SPK', False)"
+eq "mcx->iwf: delivered bytes" "$(js "$T/iwf-spk.sink" 'L[0]["kmm"]')" "$(hexof "$T/kmm16384")"
+wait_exit "iwf serve (SPK) --count 1"
 
 echo "test_iwf_loopback: all passed"
