@@ -8,6 +8,7 @@
  * the code is variable time. The parser works on index cursors over the
  * caller's buffers and checks every read against their lengths.
  */
+#include <stdlib.h>
 #include <string.h>
 
 #include "mcsec/mikey.h"
@@ -494,73 +495,25 @@ static mcsec_err part_headers(struct part_head *h, const struct body_cur *b, siz
     return MCSEC_ERR_ENCODING;
 }
 
-static int b64_digit(uint8_t c)
-{
-    if (c >= 'A' && c <= 'Z')
-        return c - 'A';
-    if (c >= 'a' && c <= 'z')
-        return c - 'a' + 26;
-    if (c >= '0' && c <= '9')
-        return c - '0' + 52;
-    if (c == '+')
-        return 62;
-    if (c == '/')
-        return 63;
-    return -1;
-}
-
 /*
- * Strict base64 (RFC 2045 6.8, RFC 4648 4) with line breaks and white space
- * between characters: whole 4-character groups, '=' only to complete the
- * last one, unused bits zero. Decodes into out (cap octets).
+ * Base64 as RFC 2045 6.8 has it in a MIME part: line breaks and white space
+ * between the characters, which are dropped first, then whole 4-character
+ * groups ('=' padding required) for the strict decoder of the library.
  */
 static mcsec_err base64_decode_lines(uint8_t *out, size_t cap, size_t *out_len, const uint8_t *in,
                                      size_t len)
 {
-    uint32_t acc = 0;
-    size_t chars = 0, pad = 0, o = 0;
     *out_len = 0;
-    for (size_t i = 0; i < len; i++) {
-        uint8_t c = in[i];
-        if (c == ' ' || c == '\t' || c == '\r' || c == '\n')
-            continue;
-        if (c == '=') {
-            if (chars % 4 < 2 || ++pad > 2)
-                return MCSEC_ERR_ENCODING;
-            chars++;
-            acc <<= 6;
-            continue;
-        }
-        int d = b64_digit(c);
-        if (d < 0 || pad > 0)
-            return MCSEC_ERR_ENCODING; /* outside the alphabet, or data after padding */
-        acc = acc << 6 | (uint32_t)d;
-        chars++;
-        if (chars % 4 != 0)
-            continue;
-        if (cap - o < 3)
-            return MCSEC_ERR_LENGTH;
-        out[o++] = (uint8_t)(acc >> 16);
-        out[o++] = (uint8_t)(acc >> 8);
-        out[o++] = (uint8_t)acc;
-        acc = 0;
-    }
-    if (chars % 4 != 0)
-        return MCSEC_ERR_ENCODING;
-    if (pad > 0) {
-        /* The '=' completed the group: acc holds it with zero bits in place of the padding. */
-        uint32_t keep = pad == 1 ? 2u : 1u;
-        uint32_t unused_mask = pad == 1 ? 0xffu : 0xffffu;
-        if ((acc & unused_mask) != 0)
-            return MCSEC_ERR_ENCODING;
-        if (cap - o < keep)
-            return MCSEC_ERR_LENGTH;
-        out[o++] = (uint8_t)(acc >> 16);
-        if (keep == 2)
-            out[o++] = (uint8_t)(acc >> 8);
-    }
-    *out_len = o;
-    return MCSEC_OK;
+    char *text = malloc(len + 1);
+    if (text == NULL)
+        return MCSEC_ERR_NOMEM;
+    size_t n = 0;
+    for (size_t i = 0; i < len; i++)
+        if (in[i] != ' ' && in[i] != '\t' && in[i] != '\r' && in[i] != '\n')
+            text[n++] = (char)in[i];
+    mcsec_err e = n % 4 == 0 ? mcsec_base64_decode(out, cap, out_len, text, n) : MCSEC_ERR_ENCODING;
+    free(text);
+    return e;
 }
 
 struct parse_state {
