@@ -15,70 +15,19 @@ set -eu
 
 SEED=${KMS_TEST_SEED:-$(od -An -N4 -tu4 /dev/urandom | tr -d ' ')}
 echo "test_iwf_loopback: seed $SEED (user names; KMMs come from /dev/urandom, compared byte for byte)"
-kms_env_init
-MCSEC="$MCSEC_BIN/mcsec"
-T="$KMS_TMP/iwf"
-mkdir -m 700 "$T"
-
 . "$(dirname "$0")/steps.sh"
-
-SERVE_PID=
-stop_serve() {
-    kms_stop_pid "$SERVE_PID"
-    SERVE_PID=
-}
-trap 'stop_serve; kms_env_cleanup' EXIT
-trap 'stop_serve; kms_env_cleanup; trap - EXIT; exit 130' INT TERM
-
-kms_start_kmsd
-BASE="http://127.0.0.1:$KMSD_PORT"
-D=demo.mcsec.example
+. "$(dirname "$0")/iwf_env.sh"
+iwf_env_init
 IWF="sip:iwf$SEED@$D"
 UE="sip:ue$SEED@$D"
 MCX="sip:mcx$SEED@$D"
 OTHER="sip:stranger$SEED@$D"
 KMF="sip:kmf@lmr.example"
 
-provision() {
-    kms_user_add "$2" "$3"
-    tok=$(kms_token "$2" --ttl 600)
-    run "init-$1" "$MCSEC" client init --kms "$BASE" --token "$tok" --store "$T/$1"
-    run "fetch-$1" "$MCSEC" client fetch --kms "$BASE" --token "$tok" --store "$T/$1"
-}
 provision iwf "$IWF" iwf
 provision ue "$UE" ue
 provision mcx "$MCX" mcx-server
 pass "stores provisioned"
-
-# serve NAME SUBCOMMAND... : starts a server on a free port, waits for "listening"
-serve() {
-    n=$1
-    shift
-    PORT=$(kms_free_port)
-    "$MCSEC" "$@" --listen "sip:127.0.0.1:$PORT" >"$T/$n.out" 2>"$T/$n.err" &
-    SERVE_PID=$!
-    i=0
-    while ! grep -q "^listening on" "$T/$n.err" 2>/dev/null; do
-        kill -0 "$SERVE_PID" 2>/dev/null || fail "$n exited: $(cat "$T/$n.err")"
-        [ "$i" -lt 100 ] || fail "$n did not start"
-        sleep 0.1
-        i=$((i + 1))
-    done
-}
-
-# wait_exit NAME: the server must exit 0 by itself within 10 s
-wait_exit() {
-    i=0
-    while kill -0 "$SERVE_PID" 2>/dev/null; do
-        [ "$i" -lt 100 ] || fail "$1 did not stop"
-        sleep 0.1
-        i=$((i + 1))
-    done
-    rc=0
-    wait "$SERVE_PID" || rc=$?
-    SERVE_PID=
-    eq "$1 exit status" "$rc" 0
-}
 
 SIZES="0 1 1000 16384"
 for s in $SIZES; do

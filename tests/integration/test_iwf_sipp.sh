@@ -17,61 +17,23 @@ command -v sipp >/dev/null 2>&1 || {
 }
 SEED=${KMS_TEST_SEED:-$(od -An -N4 -tu4 /dev/urandom | tr -d ' ')}
 echo "test_iwf_sipp: seed $SEED (user names)"
-kms_env_init
-MCSEC="$MCSEC_BIN/mcsec"
-T="$KMS_TMP/sipp"
-mkdir -m 700 "$T"
-SCEN="$(dirname "$0")/sipp/iwf_message.xml"
-
 . "$(dirname "$0")/steps.sh"
-
-SERVE_PID=
-stop_serve() {
-    kms_stop_pid "$SERVE_PID"
-    SERVE_PID=
-}
-trap 'stop_serve; kms_env_cleanup' EXIT
-trap 'stop_serve; kms_env_cleanup; trap - EXIT; exit 130' INT TERM
-
-kms_start_kmsd
-BASE="http://127.0.0.1:$KMSD_PORT"
-D=demo.mcsec.example
+. "$(dirname "$0")/iwf_env.sh"
+iwf_env_init
+SCEN="$(dirname "$0")/sipp/iwf_message.xml"
 IWF="sip:iwf$SEED@$D"
 UE="sip:ue$SEED@$D"
 KMF="sip:kmf@lmr.example"
 
-provision() {
-    kms_user_add "$2" "$3"
-    tok=$(kms_token "$2" --ttl 600)
-    run "init-$1" "$MCSEC" client init --kms "$BASE" --token "$tok" --store "$T/$1"
-    run "fetch-$1" "$MCSEC" client fetch --kms "$BASE" --token "$tok" --store "$T/$1"
-}
 provision iwf "$IWF" iwf
 provision ue "$UE" ue
 
-serve() {
-    n=$1
-    shift
-    PORT=$(kms_free_port)
-    "$MCSEC" iwf serve --store "$T/iwf" --listen "sip:127.0.0.1:$PORT" "$@" \
-        >"$T/$n.out" 2>"$T/$n.err" &
-    SERVE_PID=$!
-    i=0
-    while ! grep -q "^listening on" "$T/$n.err" 2>/dev/null; do
-        kill -0 "$SERVE_PID" 2>/dev/null || fail "$n exited: $(cat "$T/$n.err")"
-        [ "$i" -lt 100 ] || fail "$n did not start"
-        sleep 0.1
-        i=$((i + 1))
-    done
-}
-
 # The context first, over mcsec's own transport (its MESSAGE carries the MIKEY part).
-serve setup --sink "file:$T/setup.sink" --count 1
+serve setup iwf serve --store "$T/iwf" --sink "file:$T/setup.sink" --count 1
 run setup-send "$MCSEC" ue kmm-send --to "sip:127.0.0.1:$PORT" --store "$T/ue" --peer "$IWF" \
     --kmm 00 --kmf "$KMF"
 eq "context set up" "$(js "$T/setup-send.out" '(d["status"], d["context_created"])')" "(200, True)"
-wait "$SERVE_PID" || fail "setup server exited non-zero"
-SERVE_PID=
+wait_exit "setup server"
 
 # seal NAME HEX: a body (base64 parts) and its Content-Type for a KMM
 seal() {
@@ -145,7 +107,7 @@ sipp_case() {
     pass "$1: $4"
 }
 
-serve sipp --sink "file:$T/iwf.sink"
+serve sipp iwf serve --store "$T/iwf" --sink "file:$T/iwf.sink"
 sipp_case good good "$T/good.ct" 200
 sipp_case replay good "$T/good.ct" 403
 sipp_case tampered tampered "$T/tampered.ct" 403
