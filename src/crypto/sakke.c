@@ -340,8 +340,8 @@ mcsec_err mcsec_sakke_rsk_check(const uint8_t z[MCSEC_SAKKE_SCALAR_BYTES], const
  * Entries are reference counted: a caller keeps its entry while a newer Z
  * replaces it in the cache.
  */
-#define KEY_TABLES 8 /* 128 KiB: 22 doublings and 176 additions per [r]Z */
-#define KEY_TEETH  6
+#define KEY_TABLES 10 /* 320 KiB: 15 doublings and 150 additions per [r]Z (as for P) */
+#define KEY_TEETH  7
 #define OBJ_TABLES 2 /* 64 KiB per sender/receiver: 74 doublings, 148 additions */
 #define OBJ_TEETH  7
 
