@@ -59,6 +59,50 @@ MCSEC_API MCSEC_MUST_CHECK mcsec_err mcsec_eccsi_issue(uint8_t ssk[MCSEC_ECCSI_S
                                                        const uint8_t *id, size_t id_len);
 
 /*
+ * An issuer: one KMS key pair (KSAK, KPAK) checked once, so that each
+ * issuance costs one fixed-base multiplication [v]G, the DRBG and one hash
+ * (mcsec_eccsi_issue re-checks KPAK = [KSAK]G, a second multiplication, on
+ * every call). Outputs are byte for byte those of mcsec_eccsi_issue.
+ *
+ * The object lives in memory the caller provides (a KMS keeps it next to
+ * its master secrets, in locked memory that core dumps do not reach; a
+ * one-shot keeps it on the stack), so creation cannot fail for lack of
+ * memory. Its fields are private. It holds KSAK: wipe it with
+ * mcsec_eccsi_issuer_wipe (or with the memory around it). Plain data
+ * without pointers: it may be copied. Immutable after
+ * mcsec_eccsi_issuer_init: one issuer may issue from several threads at once.
+ */
+typedef struct mcsec_eccsi_issuer {
+    uint64_t ksak_[4];                     /* private: KSAK mod q */
+    uint8_t kpak_[MCSEC_ECCSI_KPAK_BYTES]; /* private */
+} mcsec_eccsi_issuer;
+
+/*
+ * Initialises an issuer from KSAK and KPAK (RFC 6507 §4.2 key pair).
+ * Returns: MCSEC_OK; MCSEC_ERR_RANGE for KSAK out of [1, q);
+ *          MCSEC_ERR_KEY_INVALID if KPAK != [KSAK]G; MCSEC_ERR_CRYPTO.
+ * Out: *issuer, zeroed on failure. Constant time in ksak.
+ */
+MCSEC_API MCSEC_MUST_CHECK mcsec_err
+mcsec_eccsi_issuer_init(mcsec_eccsi_issuer *issuer, const uint8_t ksak[MCSEC_ECCSI_KSAK_BYTES],
+                        const uint8_t kpak[MCSEC_ECCSI_KPAK_BYTES]);
+
+/*
+ * Deterministic SSK/PVT issuance (RFC 6507 §5.1.1) under the issuer's key
+ * pair, exactly as mcsec_eccsi_issue (same v, same outputs).
+ * Returns: MCSEC_OK; MCSEC_ERR_LENGTH for an identifier over
+ *          MCSEC_ECCSI_ID_MAX_BYTES; MCSEC_ERR_CRYPTO.
+ * Out: ssk, pvt, zeroed on failure. Constant time in KSAK and v.
+ */
+MCSEC_API MCSEC_MUST_CHECK mcsec_err mcsec_eccsi_issuer_issue(const mcsec_eccsi_issuer *issuer,
+                                                              uint8_t ssk[MCSEC_ECCSI_SSK_BYTES],
+                                                              uint8_t pvt[MCSEC_ECCSI_PVT_BYTES],
+                                                              const uint8_t *id, size_t id_len);
+
+/* Wipes an issuer (its KSAK); NULL is allowed. */
+MCSEC_API void mcsec_eccsi_issuer_wipe(mcsec_eccsi_issuer *issuer);
+
+/*
  * SSK/PVT validation (RFC 6507 §5.1.2): PVT on the curve and
  * [SSK]G == KPAK + [HS]PVT.
  * Returns: MCSEC_OK, MCSEC_ERR_KEY_INVALID, MCSEC_ERR_NOT_ON_CURVE,

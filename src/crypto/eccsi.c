@@ -400,39 +400,6 @@ static mcsec_err ksak_decode(p256_scalar *k, const uint8_t ksak[SCALAR], const u
     return same ? MCSEC_OK : MCSEC_ERR_KEY_INVALID;
 }
 
-mcsec_err mcsec_eccsi_issue_with_v(uint8_t ssk[MCSEC_ECCSI_SSK_BYTES],
-                                   uint8_t pvt[MCSEC_ECCSI_PVT_BYTES],
-                                   const uint8_t ksak[MCSEC_ECCSI_KSAK_BYTES],
-                                   const uint8_t kpak[MCSEC_ECCSI_KPAK_BYTES], const uint8_t *id,
-                                   size_t id_len, const uint8_t v[MCSEC_ECCSI_SCALAR_BYTES])
-{
-    assert(ssk != NULL && pvt != NULL && ksak != NULL && kpak != NULL && v != NULL);
-    assert(id != NULL || id_len == 0);
-    struct bn_frame f;
-    p256_scalar k, vv;
-    mcsec_err err = frame_open(&f);
-    if (err == MCSEC_OK && id_len > MCSEC_ECCSI_ID_MAX_BYTES)
-        err = MCSEC_ERR_LENGTH;
-    if (err == MCSEC_OK) {
-        uint64_t ok = scalar_decode_nonzero(&vv, v);
-        ct_declassify(&ok, sizeof ok);
-        if (!ok)
-            err = MCSEC_ERR_RANGE;
-    }
-    if (err == MCSEC_OK)
-        err = ksak_decode(&k, ksak, kpak, &f);
-    if (err == MCSEC_OK)
-        err = issue_core(ssk, pvt, &k, kpak, id, id_len, &vv, &f);
-    if (err != MCSEC_OK) {
-        mcsec_wipe(ssk, MCSEC_ECCSI_SSK_BYTES);
-        mcsec_wipe(pvt, MCSEC_ECCSI_PVT_BYTES);
-    }
-    frame_close(&f);
-    MCSEC_WIPE(k);
-    MCSEC_WIPE(vv);
-    return err;
-}
-
 /*
  * Deterministic v: the HMAC-DRBG of RFC 6979 §3.2 with HMAC-SHA-256, qlen = 256.
  *   x  = KSAK (32 octets), h1 = SHA-256(ID), h1' = (h1 mod q) as 32 octets
@@ -487,24 +454,79 @@ static mcsec_err drbg_draw(struct drbg *d, uint8_t out[32])
     return err;
 }
 
-mcsec_err mcsec_eccsi_issue(uint8_t ssk[MCSEC_ECCSI_SSK_BYTES], uint8_t pvt[MCSEC_ECCSI_PVT_BYTES],
-                            const uint8_t ksak[MCSEC_ECCSI_KSAK_BYTES],
-                            const uint8_t kpak[MCSEC_ECCSI_KPAK_BYTES], const uint8_t *id,
-                            size_t id_len)
+/* ---- issuer object and the one-shot issuance built on it ---------------------------------- */
+
+_Static_assert(sizeof(((mcsec_eccsi_issuer *)0)->ksak_) == sizeof(p256_scalar),
+               "the issuer stores KSAK as the limbs of a p256_scalar");
+
+mcsec_err mcsec_eccsi_issuer_init(mcsec_eccsi_issuer *issuer,
+                                  const uint8_t ksak[MCSEC_ECCSI_KSAK_BYTES],
+                                  const uint8_t kpak[MCSEC_ECCSI_KPAK_BYTES])
 {
-    assert(ssk != NULL && pvt != NULL && ksak != NULL && kpak != NULL);
+    assert(issuer != NULL && ksak != NULL && kpak != NULL);
+    struct bn_frame f;
+    p256_scalar k;
+    mcsec_wipe(issuer, sizeof *issuer);
+    mcsec_err err = frame_open(&f);
+    if (err == MCSEC_OK)
+        err = ksak_decode(&k, ksak, kpak, &f);
+    if (err == MCSEC_OK) {
+        memcpy(issuer->ksak_, k.w, sizeof issuer->ksak_);
+        memcpy(issuer->kpak_, kpak, POINT);
+    }
+    frame_close(&f);
+    MCSEC_WIPE(k);
+    return err;
+}
+
+/* The issuer's KSAK as a scalar (copied out: the public struct has no p256_scalar member). */
+static void issuer_ksak(p256_scalar *k, const mcsec_eccsi_issuer *issuer)
+{
+    assert(issuer->kpak_[0] == 0x04); /* an initialised issuer; a zeroed one is misuse */
+    memcpy(k->w, issuer->ksak_, sizeof k->w);
+}
+
+mcsec_err eccsi_issuer_issue_with_v(const mcsec_eccsi_issuer *issuer,
+                                    uint8_t ssk[MCSEC_ECCSI_SSK_BYTES],
+                                    uint8_t pvt[MCSEC_ECCSI_PVT_BYTES], const uint8_t *id,
+                                    size_t id_len, const uint8_t v[MCSEC_ECCSI_SCALAR_BYTES])
+{
+    assert(issuer != NULL && ssk != NULL && pvt != NULL && v != NULL);
     assert(id != NULL || id_len == 0);
     struct bn_frame f;
-    struct drbg d;
-    p256_scalar k, v;
-    uint8_t vb[SCALAR];
+    p256_scalar k, vv;
+    issuer_ksak(&k, issuer);
     mcsec_err err = frame_open(&f);
     if (err == MCSEC_OK && id_len > MCSEC_ECCSI_ID_MAX_BYTES)
         err = MCSEC_ERR_LENGTH;
+    if (err == MCSEC_OK) {
+        uint64_t ok = scalar_decode_nonzero(&vv, v);
+        ct_declassify(&ok, sizeof ok);
+        if (!ok)
+            err = MCSEC_ERR_RANGE;
+    }
     if (err == MCSEC_OK)
-        err = ksak_decode(&k, ksak, kpak, &f);
-    if (err == MCSEC_OK)
-        err = drbg_init(&d, ksak, id, id_len);
+        err = issue_core(ssk, pvt, &k, issuer->kpak_, id, id_len, &vv, &f);
+    if (err != MCSEC_OK) {
+        mcsec_wipe(ssk, MCSEC_ECCSI_SSK_BYTES);
+        mcsec_wipe(pvt, MCSEC_ECCSI_PVT_BYTES);
+    }
+    frame_close(&f);
+    MCSEC_WIPE(k);
+    MCSEC_WIPE(vv);
+    return err;
+}
+
+/* Draws v from the DRBG until RFC 6507 §5.1.1 accepts it, and issues with it. */
+static mcsec_err issue_drbg(uint8_t ssk[SCALAR], uint8_t pvt[POINT], const p256_scalar *k,
+                            const uint8_t kpak[POINT], const uint8_t *id, size_t id_len,
+                            struct bn_frame *f)
+{
+    struct drbg d;
+    p256_scalar v;
+    uint8_t vb[SCALAR];
+    p256_scalar_to_bytes(vb, k); /* KSAK's octets key the DRBG (canonical: KSAK < q) */
+    mcsec_err err = drbg_init(&d, vb, id, id_len);
     for (int draw = 0; err == MCSEC_OK; draw++) {
         if (draw == MAX_DRAWS) {
             err = MCSEC_ERR_CRYPTO; /* unreachable in practice: 64 rejections in a row */
@@ -515,20 +537,81 @@ mcsec_err mcsec_eccsi_issue(uint8_t ssk[MCSEC_ECCSI_SSK_BYTES], uint8_t pvt[MCSE
             break;
         uint64_t ok = scalar_decode_nonzero(&v, vb);
         ct_declassify(&ok, sizeof ok); /* a rejected candidate is discarded */
-        err = ok ? issue_core(ssk, pvt, &k, kpak, id, id_len, &v, &f) : MCSEC_ERR_RETRY;
+        err = ok ? issue_core(ssk, pvt, k, kpak, id, id_len, &v, f) : MCSEC_ERR_RETRY;
         if (err != MCSEC_ERR_RETRY)
             break;
         err = drbg_step(&d, 0x00, NULL, NULL);
     }
+    MCSEC_WIPE(d);
+    MCSEC_WIPE(v);
+    MCSEC_WIPE(vb);
+    return err;
+}
+
+mcsec_err mcsec_eccsi_issuer_issue(const mcsec_eccsi_issuer *issuer,
+                                   uint8_t ssk[MCSEC_ECCSI_SSK_BYTES],
+                                   uint8_t pvt[MCSEC_ECCSI_PVT_BYTES], const uint8_t *id,
+                                   size_t id_len)
+{
+    assert(issuer != NULL && ssk != NULL && pvt != NULL);
+    assert(id != NULL || id_len == 0);
+    struct bn_frame f;
+    p256_scalar k;
+    issuer_ksak(&k, issuer);
+    mcsec_err err = frame_open(&f);
+    if (err == MCSEC_OK && id_len > MCSEC_ECCSI_ID_MAX_BYTES)
+        err = MCSEC_ERR_LENGTH;
+    if (err == MCSEC_OK)
+        err = issue_drbg(ssk, pvt, &k, issuer->kpak_, id, id_len, &f);
     if (err != MCSEC_OK) {
         mcsec_wipe(ssk, MCSEC_ECCSI_SSK_BYTES);
         mcsec_wipe(pvt, MCSEC_ECCSI_PVT_BYTES);
     }
     frame_close(&f);
-    MCSEC_WIPE(d);
     MCSEC_WIPE(k);
-    MCSEC_WIPE(v);
-    MCSEC_WIPE(vb);
+    return err;
+}
+
+void mcsec_eccsi_issuer_wipe(mcsec_eccsi_issuer *issuer)
+{
+    if (issuer != NULL)
+        mcsec_wipe(issuer, sizeof *issuer);
+}
+
+mcsec_err mcsec_eccsi_issue_with_v(uint8_t ssk[MCSEC_ECCSI_SSK_BYTES],
+                                   uint8_t pvt[MCSEC_ECCSI_PVT_BYTES],
+                                   const uint8_t ksak[MCSEC_ECCSI_KSAK_BYTES],
+                                   const uint8_t kpak[MCSEC_ECCSI_KPAK_BYTES], const uint8_t *id,
+                                   size_t id_len, const uint8_t v[MCSEC_ECCSI_SCALAR_BYTES])
+{
+    assert(ssk != NULL && pvt != NULL);
+    mcsec_eccsi_issuer issuer;
+    mcsec_err err = mcsec_eccsi_issuer_init(&issuer, ksak, kpak);
+    if (err == MCSEC_OK)
+        err = eccsi_issuer_issue_with_v(&issuer, ssk, pvt, id, id_len, v);
+    if (err != MCSEC_OK) {
+        mcsec_wipe(ssk, MCSEC_ECCSI_SSK_BYTES);
+        mcsec_wipe(pvt, MCSEC_ECCSI_PVT_BYTES);
+    }
+    MCSEC_WIPE(issuer);
+    return err;
+}
+
+mcsec_err mcsec_eccsi_issue(uint8_t ssk[MCSEC_ECCSI_SSK_BYTES], uint8_t pvt[MCSEC_ECCSI_PVT_BYTES],
+                            const uint8_t ksak[MCSEC_ECCSI_KSAK_BYTES],
+                            const uint8_t kpak[MCSEC_ECCSI_KPAK_BYTES], const uint8_t *id,
+                            size_t id_len)
+{
+    assert(ssk != NULL && pvt != NULL);
+    mcsec_eccsi_issuer issuer;
+    mcsec_err err = mcsec_eccsi_issuer_init(&issuer, ksak, kpak);
+    if (err == MCSEC_OK)
+        err = mcsec_eccsi_issuer_issue(&issuer, ssk, pvt, id, id_len);
+    if (err != MCSEC_OK) {
+        mcsec_wipe(ssk, MCSEC_ECCSI_SSK_BYTES);
+        mcsec_wipe(pvt, MCSEC_ECCSI_PVT_BYTES);
+    }
+    MCSEC_WIPE(issuer);
     return err;
 }
 

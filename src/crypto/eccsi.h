@@ -18,4 +18,17 @@ MCSEC_MUST_CHECK mcsec_err eccsi_signer_sign_with_j(const mcsec_eccsi_signer *si
                                                     const uint8_t *msg, size_t msg_len,
                                                     const uint8_t j[MCSEC_ECCSI_SCALAR_BYTES]);
 
+/*
+ * mcsec_eccsi_issuer_issue with a caller-chosen v, for known-answer and
+ * constant-time tests (mcsec_eccsi_issue_with_v is this on a fresh issuer).
+ * Returns: MCSEC_OK; MCSEC_ERR_RANGE for v outside [1, q); MCSEC_ERR_RETRY
+ * when HS = 0 or SSK = 0 mod q; MCSEC_ERR_LENGTH; MCSEC_ERR_CRYPTO.
+ * Out: ssk, pvt, zeroed on failure. Constant time in KSAK and v.
+ */
+MCSEC_MUST_CHECK mcsec_err eccsi_issuer_issue_with_v(const mcsec_eccsi_issuer *issuer,
+                                                     uint8_t ssk[MCSEC_ECCSI_SSK_BYTES],
+                                                     uint8_t pvt[MCSEC_ECCSI_PVT_BYTES],
+                                                     const uint8_t *id, size_t id_len,
+                                                     const uint8_t v[MCSEC_ECCSI_SCALAR_BYTES]);
+
 #endif

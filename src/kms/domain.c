@@ -75,12 +75,20 @@ static mcsec_err make_certificate(struct kmsif_certificate *c, const char *kms_u
     return MCSEC_OK;
 }
 
-/* Fresh z, KSAK into sec; their public keys into the certificate. */
+/* Sets up sec's issuer: KSAK checked against the certificate's KPAK, once per generation. */
+static mcsec_err arm_issuer(struct kms_secrets *sec, const struct kmsif_certificate *c)
+{
+    return mcsec_eccsi_issuer_init(&sec->issuer, sec->ksak, c->pub_auth_key);
+}
+
+/* Fresh z, KSAK (and its issuer) into sec; their public keys into the certificate. */
 static mcsec_err fresh_secrets(struct kms_secrets *sec, struct kmsif_certificate *c)
 {
     mcsec_err err = mcsec_sakke_keygen(sec->z, c->pub_enc_key);
     if (err == MCSEC_OK)
         err = mcsec_eccsi_keygen(sec->ksak, c->pub_auth_key);
+    if (err == MCSEC_OK)
+        err = arm_issuer(sec, c);
     return err;
 }
 
@@ -111,10 +119,11 @@ static mcsec_err unseal_secrets(struct kms_secrets *sec, const struct store_gene
 }
 
 /*
- * The unsealed secrets must match the certificate: Z = [z]P, and a test
- * SSK/PVT issued with KSAK validates against KPAK.
+ * The unsealed secrets must match the certificate: Z = [z]P, KPAK = [KSAK]G
+ * (checked while arming sec's issuer), and a test SSK/PVT issued with it
+ * validates against KPAK.
  */
-static mcsec_err selftest(const struct kms_secrets *sec, const struct kmsif_certificate *c)
+static mcsec_err selftest(struct kms_secrets *sec, const struct kmsif_certificate *c)
 {
     uint8_t Z[MCSEC_SAKKE_PUB_BYTES], ssk[MCSEC_ECCSI_SSK_BYTES], pvt[MCSEC_ECCSI_PVT_BYTES];
     const uint8_t *id = (const uint8_t *)SELFTEST_ID;
@@ -122,7 +131,9 @@ static mcsec_err selftest(const struct kms_secrets *sec, const struct kmsif_cert
     if (err == MCSEC_OK && memcmp(Z, c->pub_enc_key, sizeof Z) != 0)
         err = MCSEC_ERR_KEY_INVALID;
     if (err == MCSEC_OK)
-        err = mcsec_eccsi_issue(ssk, pvt, sec->ksak, c->pub_auth_key, id, strlen(SELFTEST_ID));
+        err = arm_issuer(sec, c);
+    if (err == MCSEC_OK)
+        err = mcsec_eccsi_issuer_issue(&sec->issuer, ssk, pvt, id, strlen(SELFTEST_ID));
     if (err == MCSEC_OK)
         err = mcsec_eccsi_validate(c->pub_auth_key, id, strlen(SELFTEST_ID), ssk, pvt);
     MCSEC_WIPE(ssk);

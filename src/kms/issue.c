@@ -102,8 +102,8 @@ static mcsec_err derive(struct kms *k, struct cache_keys *out, const char *uri, 
     if (err == MCSEC_OK)
         err = mcsec_sakke_rsk_check(k->sec->z, out->uid, sizeof out->uid, out->rsk);
     if (err == MCSEC_OK)
-        err = mcsec_eccsi_issue(out->ssk, out->pvt, k->sec->ksak, k->cert.pub_auth_key, out->uid,
-                                sizeof out->uid);
+        err = mcsec_eccsi_issuer_issue(&k->sec->issuer, out->ssk, out->pvt, out->uid,
+                                       sizeof out->uid);
     if (err == MCSEC_OK)
         err = mcsec_eccsi_validate(k->cert.pub_auth_key, out->uid, sizeof out->uid, out->ssk,
                                    out->pvt);

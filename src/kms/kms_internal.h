@@ -17,10 +17,15 @@
 #define KMS_DEFAULT_PERIOD  2592000u
 #define KMS_CERT_LIFETIME   (5 * 365 * 86400) /* seconds a new certificate is valid */
 
-/* Master secrets of the current generation; they live in seal_secure_alloc memory. */
+/*
+ * Master secrets of the current generation; they live in seal_secure_alloc memory.
+ * The issuer holds KSAK checked against the generation's KPAK once (domain.c, arm_issuer),
+ * so that each issuance skips that check; it is plain data, copied and wiped with the rest.
+ */
 struct kms_secrets {
     uint8_t z[MCSEC_SAKKE_SCALAR_BYTES];
     uint8_t ksak[MCSEC_ECCSI_KSAK_BYTES];
+    mcsec_eccsi_issuer issuer;
 };
 #define KMS_SEALED_SECRETS_BYTES (MCSEC_SAKKE_SCALAR_BYTES + MCSEC_ECCSI_KSAK_BYTES)
 
