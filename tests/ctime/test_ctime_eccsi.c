@@ -7,6 +7,9 @@
  *    (mcsec_eccsi_issue, whose v comes from the DRBG keyed by KSAK);
  *  - signing: SSK and j secret (mcsec_eccsi_sign_with_j), SSK secret
  *    (mcsec_eccsi_sign with its random j);
+ *  - issuer objects: KSAK secret in mcsec_eccsi_issuer_init (the KPAK
+ *    check) and mcsec_eccsi_issuer_issue, KSAK and v secret in
+ *    eccsi_issuer_issue_with_v;
  *  - signer objects: SSK secret in mcsec_eccsi_signer_new (validation),
  *    SSK and j secret in eccsi_signer_sign_with_j, SSK secret in
  *    mcsec_eccsi_signer_sign with its random j.
@@ -70,6 +73,39 @@ static void issuance(const struct rfc_values *x)
     CT_PUBLIC(pvt, PT);
     CHECK_OK(err);
     CHECK_OK(mcsec_eccsi_validate(x->kpak, x->id, x->id_len, ssk, pvt));
+}
+
+static void issuer_object(const struct rfc_values *x)
+{
+    uint8_t ksak[SC], v[SC], ssk[SC], pvt[PT], ssk1[SC], pvt1[PT];
+    memcpy(ksak, x->ksak, SC);
+    memcpy(v, x->v, SC);
+    CT_SECRET(ksak, SC);
+    CT_SECRET(v, SC);
+    mcsec_eccsi_issuer iss;
+    mcsec_err err = mcsec_eccsi_issuer_init(&iss, ksak, x->kpak);
+    CT_PUBLIC(&err, sizeof err);
+    CHECK_OK(err);
+    err = eccsi_issuer_issue_with_v(&iss, ssk, pvt, x->id, x->id_len, v);
+    CT_PUBLIC(&err, sizeof err);
+    CT_PUBLIC(ssk, SC);
+    CHECK_OK(err);
+    CHECK_MEM(ssk, x->ssk, SC);
+    CHECK_MEM(pvt, x->pvt, PT);
+
+    /* Deterministic v from the DRBG keyed by the issuer's KSAK; same as the one-shot. */
+    err = mcsec_eccsi_issuer_issue(&iss, ssk, pvt, x->id, x->id_len);
+    CT_PUBLIC(&err, sizeof err);
+    CT_PUBLIC(ssk, SC);
+    CHECK_OK(err);
+    err = mcsec_eccsi_issue(ssk1, pvt1, ksak, x->kpak, x->id, x->id_len);
+    CT_PUBLIC(&err, sizeof err);
+    CT_PUBLIC(ssk1, SC);
+    CHECK_OK(err);
+    CHECK_MEM(ssk, ssk1, SC);
+    CHECK_MEM(pvt, pvt1, PT);
+    CHECK_OK(mcsec_eccsi_validate(x->kpak, x->id, x->id_len, ssk, pvt));
+    mcsec_eccsi_issuer_wipe(&iss);
 }
 
 static void signing(const struct rfc_values *x)
@@ -161,6 +197,7 @@ int main(void)
     if (!CT_RUNNING_ON_VALGRIND())
         printf("note: not under valgrind; only the functional checks run\n");
     issuance(&x);
+    issuer_object(&x);
     signing(&x);
     signer_object(&x);
     keygen_and_small_scalars();

@@ -55,6 +55,14 @@ static void issue_both_ways(const struct kms *k, struct user *u)
 {
     /* mcsec refuses a KPAK that is not [KSAK]G, so a wolfSSL KMS key passes that check too. */
     CHECK_OK(mcsec_eccsi_issue(u->ssk[0], u->pvt[0], k->ksak, k->kpak, u->id, u->id_len));
+    /* An issuer object gives the same pair (so wolfSSL's checks below cover it too). */
+    uint8_t ssk[MCSEC_ECCSI_SSK_BYTES], pvt[MCSEC_ECCSI_PVT_BYTES];
+    mcsec_eccsi_issuer issuer;
+    CHECK_OK(mcsec_eccsi_issuer_init(&issuer, k->ksak, k->kpak));
+    CHECK_OK(mcsec_eccsi_issuer_issue(&issuer, ssk, pvt, u->id, u->id_len));
+    mcsec_eccsi_issuer_wipe(&issuer);
+    CHECK_MEM(ssk, u->ssk[0], sizeof ssk);
+    CHECK_MEM(pvt, u->pvt[0], sizeof pvt);
     CHECK_WOLF_OK(wolf_eccsi_issue(u->ssk[1], u->pvt[1], k->ksak, k->kpak, u->id, u->id_len));
     for (int by = 0; by < 2; by++) {
         CHECK_OK(mcsec_eccsi_validate(k->kpak, u->id, u->id_len, u->ssk[by], u->pvt[by]));

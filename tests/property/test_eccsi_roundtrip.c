@@ -2,7 +2,8 @@
 /*
  * ECCSI round trips with seeded random KMS keys, identifiers and messages:
  * keygen -> issue (deterministic and with a random v) -> validate -> sign ->
- * verify (one-shot and with signer/verifier objects); then every tampering of the message,
+ * verify (one-shot and with signer/verifier objects), issuer objects against the one-shot
+ * issuance; then every tampering of the message,
  * identifier, signature or KPAK is rejected. Also cross-checks the constant-time scalar arithmetic
  * mod q against GMP. Replay a failure with MCSEC_TEST_SEED.
  */
@@ -10,6 +11,7 @@
 #include <string.h>
 
 #include "check.h"
+#include "crypto/eccsi.h"
 #include "crypto/p256_scalar.h"
 #include "mcsec/eccsi.h"
 
@@ -209,6 +211,39 @@ static void scalar_edges(void)
     CHECK(p256_scalar_is_zero(&r) == UINT64_MAX);
 }
 
+/*
+ * One issuer per KMS key pair, many identifiers: the issuer and the one-shot
+ * functions give the same SSK/PVT byte for byte (deterministic and with a
+ * random v), and every pair validates.
+ */
+static void issuer_matches_one_shot(void)
+{
+    uint8_t ksak[SC], kpak[PT], ssk1[SC], pvt1[PT], ssk2[SC], pvt2[PT], v[SC];
+    mcsec_eccsi_issuer issuer;
+    CHECK_OK(mcsec_eccsi_keygen(ksak, kpak));
+    CHECK_OK(mcsec_eccsi_issuer_init(&issuer, ksak, kpak));
+    unsigned n = test_iterations(64);
+    for (unsigned i = 0; i < n; i++) {
+        uint8_t id[80];
+        size_t id_len = (size_t)test_rand_below(sizeof id + 1);
+        test_rand_bytes(id, id_len);
+        CHECK_OK(mcsec_eccsi_issuer_issue(&issuer, ssk1, pvt1, id, id_len));
+        CHECK_OK(mcsec_eccsi_issue(ssk2, pvt2, ksak, kpak, id, id_len));
+        CHECK_MEM(ssk1, ssk2, SC);
+        CHECK_MEM(pvt1, pvt2, PT);
+        CHECK_OK(mcsec_eccsi_validate(kpak, id, id_len, ssk1, pvt1));
+
+        test_rand_bytes(v, SC);
+        v[0] &= 0x7f; /* below q */
+        v[SC - 1] |= 1;
+        CHECK_OK(eccsi_issuer_issue_with_v(&issuer, ssk1, pvt1, id, id_len, v));
+        CHECK_OK(mcsec_eccsi_issue_with_v(ssk2, pvt2, ksak, kpak, id, id_len, v));
+        CHECK_MEM(ssk1, ssk2, SC);
+        CHECK_MEM(pvt1, pvt2, PT);
+    }
+    mcsec_eccsi_issuer_wipe(&issuer);
+}
+
 int main(void)
 {
     (void)test_seed();
@@ -217,5 +252,6 @@ int main(void)
     unsigned n = test_iterations(40);
     for (unsigned i = 0; i < n; i++)
         one_round();
+    issuer_matches_one_shot();
     return check_done();
 }

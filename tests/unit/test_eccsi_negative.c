@@ -355,6 +355,65 @@ static void drbg_known_answer(const struct rfc *x)
     CHECK_MEM(pvt1, pvt2, PT);
 }
 
+/* The issuer object: pair checked once at init, outputs as the independent DRBG above. */
+static void issuer_objects(const struct rfc *x)
+{
+    uint8_t v[SC], ssk1[SC], pvt1[PT], ssk2[SC], pvt2[PT], ksak2[SC], kpak2[PT];
+    mcsec_eccsi_issuer iss, copy;
+    CHECK_OK(mcsec_eccsi_issuer_init(&iss, x->ksak, x->kpak));
+    drbg_first_v(v, x->ksak, x->id, x->id_len);
+    CHECK_OK(mcsec_eccsi_issuer_issue(&iss, ssk1, pvt1, x->id, x->id_len));
+    CHECK_OK(mcsec_eccsi_issue_with_v(ssk2, pvt2, x->ksak, x->kpak, x->id, x->id_len, v));
+    CHECK_MEM(ssk1, ssk2, SC);
+    CHECK_MEM(pvt1, pvt2, PT);
+    /* With the RFC's v, through the test-only entry point. */
+    CHECK_OK(eccsi_issuer_issue_with_v(&iss, ssk1, pvt1, x->id, x->id_len, x->v));
+    CHECK_MEM(ssk1, x->ssk, SC);
+    CHECK_MEM(pvt1, x->pvt, PT);
+
+    /* Plain data: a copy issues the same; the original is wiped to zero. */
+    memcpy(&copy, &iss, sizeof iss);
+    CHECK_OK(mcsec_eccsi_issuer_issue(&copy, ssk1, pvt1, x->id, x->id_len));
+    CHECK_MEM(ssk1, ssk2, SC);
+    CHECK_MEM(pvt1, pvt2, PT);
+    mcsec_eccsi_issuer_wipe(&iss);
+    CHECK(all_zero((const uint8_t *)&iss, sizeof iss));
+    mcsec_eccsi_issuer_wipe(NULL);
+
+    /* Out-of-range v, too long an identifier: errors with zeroed outputs. */
+    uint8_t zero[SC] = {0};
+    CHECK_ERR(eccsi_issuer_issue_with_v(&copy, ssk1, pvt1, x->id, x->id_len, zero),
+              MCSEC_ERR_RANGE);
+    CHECK(all_zero(ssk1, SC) && all_zero(pvt1, PT));
+    CHECK_ERR(eccsi_issuer_issue_with_v(&copy, ssk1, pvt1, x->id, x->id_len, order_q),
+              MCSEC_ERR_RANGE);
+    uint8_t *long_id = calloc(1, MCSEC_ECCSI_ID_MAX_BYTES + 1);
+    CHECK(long_id != NULL);
+    CHECK_ERR(mcsec_eccsi_issuer_issue(&copy, ssk1, pvt1, long_id, MCSEC_ECCSI_ID_MAX_BYTES + 1),
+              MCSEC_ERR_LENGTH);
+    CHECK(all_zero(ssk1, SC) && all_zero(pvt1, PT));
+    CHECK_OK(mcsec_eccsi_issuer_issue(&copy, ssk1, pvt1, long_id, MCSEC_ECCSI_ID_MAX_BYTES));
+    CHECK_OK(mcsec_eccsi_validate(x->kpak, long_id, MCSEC_ECCSI_ID_MAX_BYTES, ssk1, pvt1));
+    free(long_id);
+    mcsec_eccsi_issuer_wipe(&copy);
+
+    /* A wrong pair is refused at init, and the issuer is left zeroed. */
+    CHECK_OK(mcsec_eccsi_keygen(ksak2, kpak2));
+    memset(&iss, 0xa5, sizeof iss);
+    CHECK_ERR(mcsec_eccsi_issuer_init(&iss, ksak2, x->kpak), MCSEC_ERR_KEY_INVALID);
+    CHECK(all_zero((const uint8_t *)&iss, sizeof iss));
+    CHECK_ERR(mcsec_eccsi_issuer_init(&iss, x->ksak, kpak2), MCSEC_ERR_KEY_INVALID);
+    uint8_t qp1[SC], ff[SC];
+    add_small(qp1, order_q, 1);
+    memset(ff, 0xff, SC);
+    const uint8_t *bads[] = {zero, order_q, qp1, ff};
+    for (size_t i = 0; i < sizeof bads / sizeof bads[0]; i++) {
+        memset(&iss, 0xa5, sizeof iss);
+        CHECK_ERR(mcsec_eccsi_issuer_init(&iss, bads[i], x->kpak), MCSEC_ERR_RANGE);
+        CHECK(all_zero((const uint8_t *)&iss, sizeof iss));
+    }
+}
+
 static void deterministic_issue(const struct rfc *x)
 {
     uint8_t ssk1[SC], pvt1[PT], ssk2[SC], pvt2[PT];
@@ -566,6 +625,7 @@ int main(void)
     issuance_ranges(&x);
     deterministic_issue(&x);
     drbg_known_answer(&x);
+    issuer_objects(&x);
     scalar_identities();
     signer_objects(&x);
     verifier_objects(&x);

@@ -121,6 +121,15 @@ static void check_issue_record(const struct vec_record *r, uint8_t g[PT])
     CHECK_OK(mcsec_eccsi_issue_with_v(got_ssk, got_pvt, ksak, kpak, id, id_len, v));
     CHECK_MEM(got_pvt, pvt, PT);
     CHECK_MEM(got_ssk, ssk, SC);
+    /* The same record through an issuer object (KSAK checked once, then issued with v). */
+    mcsec_eccsi_issuer issuer;
+    memset(got_ssk, 0, SC);
+    memset(got_pvt, 0, PT);
+    CHECK_OK(mcsec_eccsi_issuer_init(&issuer, ksak, kpak));
+    CHECK_OK(eccsi_issuer_issue_with_v(&issuer, got_ssk, got_pvt, id, id_len, v));
+    CHECK_MEM(got_pvt, pvt, PT);
+    CHECK_MEM(got_ssk, ssk, SC);
+    mcsec_eccsi_issuer_wipe(&issuer);
     CHECK_OK(mcsec_eccsi_validate(kpak, id, id_len, ssk, pvt));
     if (vec_get(r, "ssk_valid_dec") != NULL)
         CHECK(vec_dec(r, "ssk_valid_dec") == 1);
