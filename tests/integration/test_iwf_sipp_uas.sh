@@ -35,17 +35,19 @@ provision ue2 "$UE2" ue
 
 # uas NAME STATUS REASON PEER SELF MIKEY DATA: writes $T/NAME.xml from the template and
 # starts SIPp on a free TCP port ($PORT) for one MESSAGE; its pid in SERVE_PID, so the
-# traps of iwf_env.sh stop it. MIKEY: check_it (part present) or check_it_inverse
-# (absent); DATA: true, or false where a binary MIKEY part hides the data part.
+# traps of iwf_env.sh stop it. MIKEY: present or absent (the application/mikey part);
+# DATA: true, or false where a binary MIKEY part hides the data part from SIPp.
 uas() {
     PORT=$(kms_free_port)
     "$KMS_PY" - "$SCEN" "$T/$1.xml" "$2" "$3" "$4" "$5" "$6" "$7" "$PORT" <<'PYEOF'
 import re, sys
 scen, out, status, reason, peer, me, mikey, data, port = sys.argv[1:10]
+assert mikey in ("present", "absent") and data in ("true", "false")
 ere = lambda s: re.sub(r"([][\\.^$*+?(){}|])", r"\\\1", s)
 s = open(scen).read()
 for k, v in (("@STATUS@", status), ("@REASON@", reason), ("@PEER@", ere(peer)),
-             ("@SELF@", ere(me)), ("@MIKEY_CHECK@", mikey), ("@DATA_CHECK@", data),
+             ("@SELF@", ere(me)), ("@MIKEY_PRESENT@", str(mikey == "present").lower()),
+             ("@MIKEY_ABSENT@", str(mikey == "absent").lower()), ("@DATA_CHECK@", data),
              ("@RURI@", ere("sip:127.0.0.1:%s;transport=tcp" % port))):
     s = s.replace(k, v)
 assert "@" not in re.sub(r"@(demo|lmr)", "", s.split("-->", 2)[-1]), "placeholder left"
@@ -84,13 +86,13 @@ send() {
 kmm() { od -An -v -tx1 -N "$1" /dev/urandom | tr -d ' \n'; }
 
 # ---- UE -> "IWF": binary parts, the first MESSAGE sets up the CSK ---------------------------
-uas ue-first 200 OK "$IWF" "$UE" check_it false
+uas ue-first 200 OK "$IWF" "$UE" present false
 send ue-first 0 ue kmm-send --store "$T/ue" --peer "$IWF" --kmm "$(kmm 40)" --lmr-type TETRA
 uas_done ue-first 0
 eq "ue-first: 200, MIKEY part sent" "$(js "$T/ue-first.out" '(d["status"], d["context_created"])')" \
     "(200, True)"
 
-uas ue-second 200 OK "$IWF" "$UE" check_it_inverse true
+uas ue-second 200 OK "$IWF" "$UE" absent true
 send ue-second 0 ue kmm-send --store "$T/ue" --peer "$IWF" --kmm "$(kmm 40)" --lmr-type TETRA
 uas_done ue-second 0
 eq "ue-second: 200, no MIKEY part" "$(js "$T/ue-second.out" '(d["status"], d["context_created"])')" \
@@ -98,21 +100,21 @@ eq "ue-second: 200, no MIKEY part" "$(js "$T/ue-second.out" '(d["status"], d["co
 eq "ue-second: same key ID" "$(js "$T/ue-second.out" 'd["key_id"]')" "$(js "$T/ue-first.out" 'd["key_id"]')"
 
 # ---- IWF -> a new UE, base64 parts: all three parts in SIPp's sight -------------------------
-uas iwf-base64 200 OK "$UE2" "$IWF" check_it true
+uas iwf-base64 200 OK "$UE2" "$IWF" present true
 send iwf-base64 0 iwf send --store "$T/iwf" --peer "$UE2" --kmm "$(kmm 40)" --base64-parts
 uas_done iwf-base64 0
 eq "iwf-base64: 200, MIKEY part sent" "$(js "$T/iwf-base64.out" '(d["status"], d["context_created"])')" \
     "(200, True)"
 
 # ---- a refusal: SIPp answers 403, the sender exits 1 and says so ----------------------------
-uas refused 403 "Integrity check failed" "$IWF" "$UE" check_it_inverse true
+uas refused 403 "Integrity check failed" "$IWF" "$UE" absent true
 send refused 1 ue kmm-send --store "$T/ue" --peer "$IWF" --kmm "$(kmm 40)"
 uas_done refused 0
 eq "refused: status reported" "$(js "$T/refused.out" '(d["status"], d["reason"])')" \
     "(403, 'Integrity check failed')"
 
 # ---- the checks bite: a scenario expecting another peer fails ------------------------------
-uas wrong-peer 200 OK "sip:someone-else@$D" "$UE" check_it_inverse true
+uas wrong-peer 200 OK "sip:someone-else@$D" "$UE" absent true
 send wrong-peer 0 ue kmm-send --store "$T/ue" --peer "$IWF" --kmm "$(kmm 4)"
 uas_done wrong-peer 1
 grep -q "Failed regexp match" "$T/wrong-peer.sipp.err" ||
