@@ -4,12 +4,17 @@
 #   sh scripts/demo.sh [BUILD_DIR]        (default build; binaries in BUILD_DIR/bin)
 #
 # Starts mcsec-kmsd (demo domain) behind nginx (TLS, a test CA made now), registers
-# a GMS, an MCX server and three UEs, lets every client fetch its keys through the
-# proxy, distributes a GMK to a group of the three UEs, runs a private call UE1 ->
-# UE2 and a CSK upload UE3 -> MCX server, and shows that the SRTP master keys (and
-# CSK signalling keys) every party derived agree. One line per step; exit status 0
-# only when every comparison agrees. Everything runs in a temp dir under
-# ${TMPDIR:-/tmp} that is removed, with both daemons stopped, on exit.
+# a GMS, an MCX server, an IWF and three UEs, lets every client fetch its keys
+# through the proxy, distributes a GMK to a group of the three UEs, runs a private
+# call UE1 -> UE2 and a CSK upload UE3 -> MCX server, and shows that the SRTP master
+# keys (and CSK signalling keys) every party derived agree. Then UE1 and the IWF
+# exchange a TETRA key management message each way in protected SIP MESSAGEs over
+# loopback TCP (`mcsec ue kmm-send` to `mcsec iwf serve`, `mcsec iwf send` to
+# `mcsec ue kmm-serve`; the first MESSAGE sets up their CSK with MIKEY-SAKKE), and
+# the demo checks that each side received exactly the octets sent. One line per
+# step; exit status 0 only when every comparison agrees. Everything runs in a temp
+# dir under ${TMPDIR:-/tmp} that is removed, with both daemons and any SIP server
+# stopped, on exit.
 # MCSEC_DEMO_FAULT=1 flips one bit of the group SRTP master key UE2 printed (the demo must
 # then report a disagreement and exit 1; used by tests/integration/test_demo.sh).
 set -eu
@@ -21,14 +26,14 @@ MCSEC_BIN="$BUILD/bin"
 export KMS_ROOT MCSEC_BIN
 . "$KMS_ROOT/tests/integration/kms_env.sh"
 
-STEPS=9
+STEPS=10
 STEP=0
 now_ms() {
     t=$(date +%s%N)
     case $t in *N) echo $(($(date +%s) * 1000)) ;; *) echo $((t / 1000000)) ;; esac
 }
 T0=$(now_ms)
-# step TEXT: starts step n of 9 (printed without a newline until `done`)
+# step TEXT: starts step n of $STEPS (printed without a newline until `done`)
 step() {
     STEP=$((STEP + 1))
     STEP_T0=$(now_ms)
@@ -61,6 +66,9 @@ print(eval(sys.argv[2]))' "$1" "$2"
 # ---- 1: the environment -----------------------------------------------------------------
 step "starting mcsec-kmsd and nginx (TLS) on 127.0.0.1"
 kms_env_init
+SIP_PID=
+trap 'kms_stop_pid "$SIP_PID"; kms_env_cleanup' EXIT
+trap 'kms_stop_pid "$SIP_PID"; kms_env_cleanup; trap - EXIT; exit 130' INT TERM
 W="$KMS_TMP/demo"
 mkdir -m 700 "$W"
 MCSEC="$KMS_MCSEC"
@@ -76,16 +84,18 @@ SRV="sip:mcptt-server@$D"
 U1="sip:ue1@$D"
 U2="sip:ue2@$D"
 U3="sip:ue3@$D"
+IWF="sip:iwf-tetra@$D"
 GROUP="sip:group-blue@$D"
-step "registering a GMS, an MCX server and three UEs in the demo domain"
+step "registering a GMS, an MCX server, an IWF and three UEs in the demo domain"
 kms_user_add "$GMS" gms
 kms_user_add "$SRV" mcx-server
+kms_user_add "$IWF" iwf
 for u in "$U1" "$U2" "$U3"; do kms_user_add "$u" ue; done
-done_ "5 users"
+done_ "6 users"
 
 # ---- 3: key provisioning through the proxy --------------------------------------------
 step "each client fetches its KMS certificate and key sets through nginx (TLS)"
-for p in "gms $GMS" "srv $SRV" "u1 $U1" "u2 $U2" "u3 $U3"; do
+for p in "gms $GMS" "srv $SRV" "iwf $IWF" "u1 $U1" "u2 $U2" "u3 $U3"; do
     # shellcheck disable=SC2086 # "NAME URI": two words on purpose
     set -- $p
     tok=$(kms_token "$2" --ttl 600)
@@ -94,7 +104,7 @@ for p in "gms $GMS" "srv $SRV" "u1 $U1" "u2 $U2" "u3 $U3"; do
     [ "$(js "$W/fetch-$1.out" 'd["current_fetched"] and d["next_fetched"]')" = True ] ||
         die "$1: key sets missing: $(cat "$W/fetch-$1.out")"
 done
-done_ "5 stores, each with the current and the next period's key sets (period $(js "$W/fetch-u1.out" 'd["current_period"]'))"
+done_ "6 stores, each with the current and the next period's key sets (period $(js "$W/fetch-u1.out" 'd["current_period"]'))"
 
 # ---- 4: GMK distribution ------------------------------------------------------------------
 step "GMS distributes a new GMK for $GROUP to UE1, UE2, UE3"
@@ -196,7 +206,63 @@ run rcsk "$MCSEC" server receive-csk --store "$W/srv" --in "$(js "$W/csk.out" 'd
     die "UE3 and the server DISAGREE on the CSK or its signalling keys"
 done_ "CSK-ID $(js "$W/csk.out" 'd["key_id"]'): UE3 and the server hold the same CSK and signalling keys"
 
-# ---- 9: summary ---------------------------------------------------------------------------
+# ---- 9: interworking ---------------------------------------------------------------------
+# sip_serve NAME ARGS...: `mcsec ARGS --listen sip:127.0.0.1:PORT --count 1` in the
+# background ($SIP_PID, stopped on exit), once it listens
+sip_serve() {
+    sn=$1
+    shift
+    SIP_PORT=$(kms_free_port)
+    "$MCSEC" "$@" --listen "sip:127.0.0.1:$SIP_PORT" --count 1 >"$W/$sn.out" 2>"$W/$sn.err" &
+    SIP_PID=$!
+    i=0
+    until grep -q "^listening on" "$W/$sn.err" 2>/dev/null; do
+        kill -0 "$SIP_PID" 2>/dev/null || die "$sn exited: $(head -c 600 "$W/$sn.err")"
+        [ "$i" -lt 100 ] || die "$sn did not start"
+        sleep 0.05
+        i=$((i + 1))
+    done
+}
+# sip_done NAME: the server must stop by itself, status 0, after its one MESSAGE
+sip_done() {
+    i=0
+    while kill -0 "$SIP_PID" 2>/dev/null; do
+        [ "$i" -lt 100 ] || die "$1 did not stop after its MESSAGE"
+        sleep 0.05
+        i=$((i + 1))
+    done
+    rc=0
+    wait "$SIP_PID" || rc=$?
+    SIP_PID=
+    [ "$rc" = 0 ] || die "$1 exited $rc: $(head -c 600 "$W/$1.err")"
+}
+hex_of() { od -An -v -tx1 "$1" | tr -d ' \n'; }
+KMF="sip:kmf@tetra.example"
+step "UE1 and the IWF exchange TETRA KMMs in protected SIP MESSAGEs (loopback TCP)"
+head -c 48 /dev/urandom >"$W/kmm-up"
+head -c 48 /dev/urandom >"$W/kmm-down"
+sip_serve iwf-serve iwf serve --store "$W/iwf" --sink "file:$W/iwf.sink"
+run kmm-up "$MCSEC" ue kmm-send --to "sip:127.0.0.1:$SIP_PORT" --store "$W/u1" --peer "$IWF" \
+    --kmf "$KMF" --lmr-type TETRA --kmm-file "$W/kmm-up"
+sip_done iwf-serve
+[ "$(js "$W/kmm-up.out" '(d["status"], d["context_created"])')" = "(200, True)" ] ||
+    die "UE1 -> IWF: $(cat "$W/kmm-up.out")"
+[ "$(js "$W/iwf.sink" 'd["kmm"]')" = "$(hex_of "$W/kmm-up")" ] ||
+    die "the IWF received other octets than UE1 sent: DISAGREE"
+[ "$(js "$W/iwf.sink" '(d["originator"], d["lmr_type"], d["kmf_uri"])')" = "('$U1', 'TETRA', '$KMF')" ] ||
+    die "the IWF's delivery: $(cat "$W/iwf.sink")"
+sip_serve u1-serve ue kmm-serve --store "$W/u1" --sink "file:$W/u1.sink"
+run kmm-down "$MCSEC" iwf send --to "sip:127.0.0.1:$SIP_PORT" --store "$W/iwf" --peer "$U1" \
+    --kmf "$KMF" --lmr-type TETRA --kmm-file "$W/kmm-down"
+sip_done u1-serve
+KMMKID=$(js "$W/kmm-up.out" 'd["key_id"]')
+[ "$(js "$W/kmm-down.out" '(d["status"], d["context_created"], d["key_id"])')" = "(200, False, '$KMMKID')" ] ||
+    die "IWF -> UE1: $(cat "$W/kmm-down.out")"
+[ "$(js "$W/u1.sink" 'd["kmm"]')" = "$(hex_of "$W/kmm-down")" ] ||
+    die "UE1 received other octets than the IWF sent: DISAGREE"
+done_ "CSK-ID $KMMKID (MIKEY-SAKKE in UE1's first MESSAGE, reused by the IWF): 48 random octets delivered intact each way"
+
+# ---- 10: summary ---------------------------------------------------------------------------
 step "summary of the derived keys"
 echo "table below"
 "$KMS_PY" - "$W" <<'PY'

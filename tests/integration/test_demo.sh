@@ -1,7 +1,9 @@
 # SPDX-License-Identifier: Apache-2.0
 # make demo (scripts/demo.sh): runs the demo against the test build and checks that it
-# exits 0 with its nine steps and the "all keys agree" line, and that it leaves no
-# mcsec-kmsd or nginx of its own running and no files behind. Then once more with
+# exits 0 with its ten steps and the "all keys agree" line (step 9: KMMs delivered
+# intact both ways between UE1 and the IWF over SIP), and that it leaves no
+# mcsec-kmsd, nginx or SIP server (`iwf serve`, `ue kmm-serve`) of its own running and
+# no files behind. Then once more with
 # MCSEC_DEMO_FAULT=1 (one bit of a printed group SRTP key flipped): the demo must
 # report the disagreement, exit 1 and clean up just the same. No randomness of its own
 # (the demo's keys are random; nothing here depends on their values).
@@ -36,10 +38,12 @@ TMPDIR=$T sh "$ROOT/scripts/demo.sh" "$BUILD" >"$T/run.log" 2>&1 || rc=$?
 cat "$T/run.log"
 [ "$rc" = 0 ] || fail "demo exited $rc"
 grep -q '^demo: all keys agree' "$T/run.log" || fail "no 'all keys agree' line"
-for n in 1 2 3 4 5 6 7 8 9; do
-    [ "$(grep -c "^\[$n/9\] " "$T/run.log")" = 1 ] || fail "step $n/9 not narrated once"
+for n in 1 2 3 4 5 6 7 8 9 10; do
+    [ "$(grep -c "^\[$n/10\] " "$T/run.log")" = 1 ] || fail "step $n/10 not narrated once"
 done
-grep -q '^\[6/9\] .* 9/9 sender x receiver pairs agree' "$T/run.log" || fail "group cross-check line"
+grep -q '^\[6/10\] .* 9/9 sender x receiver pairs agree' "$T/run.log" || fail "group cross-check line"
+grep -q '^\[9/10\] .* CSK-ID 2[0-9a-f]\{7\} .* delivered intact each way' "$T/run.log" ||
+    fail "interworking line"
 grep -q 'FAIL' "$T/run.log" && fail "a FAIL line in a passing run"
 grep -q 'kmsd pid [0-9]* .*nginx pid [0-9]*' "$T/run.log" || fail "pids not reported"
 check_stopped "$T/run.log" "demo"
