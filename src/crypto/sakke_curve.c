@@ -846,16 +846,32 @@ __attribute__((target("avx2"))) static void select_avx2(comb_pt *r, const comb_p
 }
 #endif
 
+int sk_select_pair_avx2(void *out, const void *table, size_t n, size_t idx)
+{
+#ifdef HAVE_SELECT_AVX2
+    if (__builtin_cpu_supports("avx2")) {
+        select_avx2(out, table, n, idx);
+        return 1;
+    }
+#else
+    (void)out;
+    (void)table;
+    (void)n;
+    (void)idx;
+#endif
+    return 0;
+}
+
 void sk_select_pair(void *out, const void *table, size_t n, size_t idx)
+{
+    if (!sk_select_pair_avx2(out, table, n, idx))
+        sk_select_pair_generic(out, table, n, idx);
+}
+
+void sk_select_pair_generic(void *out, const void *table, size_t n, size_t idx)
 {
     comb_pt *r = out;
     const comb_pt *tbl = table;
-#ifdef HAVE_SELECT_AVX2
-    if (__builtin_cpu_supports("avx2")) {
-        select_avx2(r, tbl, n, idx);
-        return;
-    }
-#endif
     u64x2 masks[256];
     /* n <= 1024 entries per table; scan in chunks of 256 with the accumulator in registers */
     memset(r, 0, sizeof *r);

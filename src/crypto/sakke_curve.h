@@ -91,6 +91,13 @@ void sk_modinv(mp1024 *r, const mp1024 *a, const struct mont *ctx);
  * affine point, an fp2), reading every entry (constant-time lookup).
  */
 void sk_select_pair(void *out, const void *table, size_t n, size_t idx);
+/*
+ * The two scans sk_select_pair dispatches to, exposed for tests (same
+ * contract, n <= 1024): the portable one, and the AVX2 one, which returns 0
+ * without touching out when the compiler or the CPU lacks AVX2 (else 1).
+ */
+void sk_select_pair_generic(void *out, const void *table, size_t n, size_t idx);
+int sk_select_pair_avx2(void *out, const void *table, size_t n, size_t idx);
 
 /* k mod q for any k < 2^1024. */
 void sk_scalar_reduce(mp1024 *r, const mp1024 *k);
