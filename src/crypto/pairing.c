@@ -61,7 +61,9 @@
 #define DIGITS_MAX (MONT_LIMBS * 64 + 1)
 
 struct chain {
-    int8_t d[DIGITS_MAX]; /* most significant first, d[0] = 1 */
+    /* most significant first; d[0] is positive and odd (1 for the NAF, 5 for q - 1 in width
+     * 5), the loop starts from the multiple it names */
+    int8_t d[DIGITS_MAX];
     size_t n;
     size_t adds; /* non-zero digits after d[0] */
 };

@@ -67,17 +67,17 @@ uint64_t sk_in_subgroup(const sk_affine *a);
  * sk_comb_new returns NULL when out of memory (or teeth > 10); sk_comb_free
  * wipes and frees (NULL is fine).
  */
-/*
- * [k]P for a PUBLIC scalar k (an identifier b): variable time in k, same
- * result as sk_mul_gen. Never pass a secret.
- */
-void sk_mul_gen_public(sk_jac *r, const mp1024 *k);
-
 struct sk_comb;
 struct sk_comb *sk_comb_new(const sk_affine *a, unsigned tables, unsigned teeth);
 /* [k]A for a secret scalar k < 2^1024, constant time (k is reduced mod q first). */
 void sk_comb_mul(sk_jac *r, const struct sk_comb *c, const mp1024 *k);
 void sk_comb_free(struct sk_comb *c);
+
+/*
+ * [k]P for a PUBLIC scalar k (an identifier b): variable time in k, same
+ * result as sk_mul_gen. Never pass a secret.
+ */
+void sk_mul_gen_public(sk_jac *r, const mp1024 *k);
 
 /*
  * r = a^-1 in Montgomery form for ctx (a prime modulus such as p or q; 0 maps
