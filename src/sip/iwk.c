@@ -110,13 +110,19 @@ static mcsec_err check_lmr_type(const uint8_t *s, size_t n)
     return MCSEC_OK;
 }
 
-/* An identity: 1..255 octets, none of them NUL (it becomes a C string). */
+/*
+ * An identity (KMF URI, originator, target): 1..255 octets of visible ASCII,
+ * 0x21..0x7e, as SIP and tel URIs are (anything else is percent-escaped).
+ * The values reach logs, JSON and an exec sink's environment: no spaces,
+ * control characters or non-ASCII octets an operator's script could trip on.
+ */
 static mcsec_err check_identity(const uint8_t *s, size_t n)
 {
     if (n == 0 || n > URI_LEN_MAX)
         return MCSEC_ERR_LENGTH;
-    if (memchr(s, 0, n) != NULL)
-        return MCSEC_ERR_ENCODING;
+    for (size_t i = 0; i < n; i++)
+        if (s[i] < 0x21 || s[i] > 0x7e)
+            return MCSEC_ERR_ARGUMENT;
     return MCSEC_OK;
 }
 
@@ -300,9 +306,10 @@ static mcsec_err read_params(struct iwk_params *p, struct mikey_rd *c)
         return err == MCSEC_ERR_ARGUMENT ? MCSEC_ERR_ENCODING : err;
     copy_string(p->lmr_type, &v);
     for (size_t i = 0; i < 3; i++) {
-        if ((err = read_prefixed(c, &v, false)) != MCSEC_OK ||
-            (err = check_identity(v.data, v.len)) != MCSEC_OK)
+        if ((err = read_prefixed(c, &v, false)) != MCSEC_OK)
             return err;
+        if ((err = check_identity(v.data, v.len)) != MCSEC_OK)
+            return err == MCSEC_ERR_ARGUMENT ? MCSEC_ERR_ENCODING : err;
         copy_string(ids[i], &v);
     }
     return MCSEC_OK;

@@ -11,8 +11,6 @@
  */
 #include <string.h>
 
-#include <libxml/xmlstring.h>
-
 #include "kmsif/internal.h"
 #include "sip/iwk.h"
 
@@ -57,16 +55,22 @@ static void put_escaped(struct text_out *o, const char *s)
     }
 }
 
-/* An identity we can put in the document: 1..255 octets of UTF-8 without control characters. */
+/* Visible ASCII, 0x21..0x7e: the identity rule of the protected body (iwk.c) for mcpttURI too. */
+static bool uri_chars_ok(const char *u, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if ((unsigned char)u[i] < 0x21 || (unsigned char)u[i] > 0x7e)
+            return false;
+    return true;
+}
+
+/* An identity we can put in the document: 1..255 octets of visible ASCII. */
 static mcsec_err uri_ok(const char *u)
 {
     size_t n = strnlen(u, IWK_URI_MAX);
     if (n == 0 || n >= IWK_URI_MAX)
         return MCSEC_ERR_LENGTH;
-    for (size_t i = 0; i < n; i++)
-        if ((unsigned char)u[i] < 0x20 || u[i] == 0x7f)
-            return MCSEC_ERR_ARGUMENT;
-    return xmlCheckUTF8((const xmlChar *)u) ? MCSEC_OK : MCSEC_ERR_ARGUMENT;
+    return uri_chars_ok(u, n) ? MCSEC_OK : MCSEC_ERR_ARGUMENT;
 }
 
 static void put_uri_elem(struct text_out *o, const char *elem, const char *uri)
@@ -144,11 +148,8 @@ static mcsec_err read_uri(char out[IWK_URI_MAX], const xmlNode *params, const ch
     size_t n = 0;
     if ((err = kmsif_text(out, IWK_URI_MAX, &n, u)) != MCSEC_OK)
         return err;
-    if (n == 0)
+    if (n == 0 || !uri_chars_ok(out, n))
         return MCSEC_ERR_ENCODING;
-    for (size_t i = 0; i < n; i++)
-        if ((unsigned char)out[i] < 0x20 || out[i] == 0x7f)
-            return MCSEC_ERR_ENCODING;
     return MCSEC_OK;
 }
 

@@ -3,8 +3,9 @@
  * The protected interworking body (src/sip/iwk.c, docs/interworking.md
  * "The protected body, version 1"): round trips over KMM sizes, every
  * single-octet change and every truncation refused with a zeroed output,
- * wrong keys and key IDs, purpose tags, parameter limits on both sides and
- * header parse errors. Random inputs are seeded (the seed is printed).
+ * wrong keys and key IDs, purpose tags, parameter limits on both sides
+ * (identities of visible ASCII only) and header parse errors. Random inputs are seeded (the seed is
+ * printed).
  */
 #include <stdlib.h>
 #include <string.h>
@@ -212,6 +213,20 @@ static void test_param_limits(void)
         strcpy(p.lmr_type, bad_types[i]);
         CHECK_ERR(iwk_seal(body, sizeof body, &n, &k, 1, NULL, &p, kmm, 1), MCSEC_ERR_ARGUMENT);
     }
+    /* Identities are visible ASCII only (they reach logs, JSON and a sink's environment). */
+    static const char *bad_ids[] = {"sip:a b@x",   "sip:a\n@x",      "sip:a\x7f@x",
+                                    "sip:a\x80@x", "sip:\xc3\xa9@x", "sip:a\t@x"};
+    for (size_t i = 0; i < sizeof bad_ids / sizeof bad_ids[0]; i++) {
+        for (int which = 0; which < 3; which++) {
+            params(&p);
+            char *f = which == 0 ? p.kmf_uri : which == 1 ? p.originator : p.target;
+            strcpy(f, bad_ids[i]);
+            CHECK_ERR(iwk_seal(body, sizeof body, &n, &k, 1, NULL, &p, kmm, 1), MCSEC_ERR_ARGUMENT);
+        }
+    }
+    params(&p);
+    strcpy(p.target, "sip:!~%20$(x)*@x"); /* every visible octet is allowed */
+    CHECK_OK(iwk_seal(body, sizeof body, &n, &k, 1, NULL, &p, kmm, 1));
     params(&p);
     strcpy(p.lmr_type, "Az09._-");
     CHECK_OK(iwk_seal(body, sizeof body, &n, &k, 1, NULL, &p, kmm, 1));
@@ -281,6 +296,21 @@ static void test_parse_plaintext(void)
     CHECK(kl == 0);
     pt[1 + 2 + 2] = '\0'; /* a NUL inside the KMF URI */
     CHECK_ERR(iwk_parse_plaintext(&p, &km, &kl, pt, n), MCSEC_ERR_ENCODING);
+    /* Octets outside 0x21..0x7e in each identity: KMF URI, originator, target. */
+    static const uint8_t bad_octets[] = {' ', '\n', 0x7f, 0x80, 0xff, 0x20 /* again */};
+    for (size_t i = 0; i < sizeof bad_octets; i++) {
+        for (size_t which = 0; which < 3; which++) {
+            n = plaintext(pt, "", 0, 5, 0, 0);
+            CHECK_OK(iwk_parse_plaintext(&p, &km, &kl, pt, n));
+            pt[1 + which * 7 + 2 + 3] = bad_octets[i];
+            CHECK_ERR(iwk_parse_plaintext(&p, &km, &kl, pt, n), MCSEC_ERR_ENCODING);
+            CHECK(all_zero(&p, sizeof p));
+        }
+    }
+    n = plaintext(pt, "", 0, 5, 0, 0);
+    pt[1 + 2] = 0x21;
+    pt[1 + 7 + 2 + 4] = 0x7e;
+    CHECK_OK(iwk_parse_plaintext(&p, &km, &kl, pt, n));
     n = plaintext(pt, "", 0, 5, IWK_KMM_MAX + 1, 0);
     CHECK_ERR(iwk_parse_plaintext(&p, &km, &kl, pt, n), MCSEC_ERR_LENGTH);
 }

@@ -364,7 +364,7 @@ static void test_info(void)
     CHECK_OK(iwk_info_parse(t, o, (const uint8_t *)doc, len));
     CHECK(strcmp(t, "sip:ue1@mcx.example") == 0 && strcmp(o, "sip:iwf@lmr.example") == 0);
     /* escaping */
-    const char *odd = "sip:a&b<c>\"d'@x;p=\xc3\xa9";
+    const char *odd = "sip:a&b<c>\"d'@x;p=%C3%A9";
     CHECK_OK(iwk_info_build(doc, sizeof doc, &len, odd, "tel:+1"));
     CHECK(strstr(doc, "a&amp;b&lt;c&gt;&quot;d&apos;@x") != NULL);
     CHECK_OK(iwk_info_parse(t, o, (const uint8_t *)doc, len));
@@ -387,6 +387,12 @@ static void test_info(void)
     CHECK_ERR(iwk_info_build(doc, sizeof doc, &len, "", "x"), MCSEC_ERR_LENGTH);
     CHECK_ERR(iwk_info_build(doc, sizeof doc, &len, "a\nb", "x"), MCSEC_ERR_ARGUMENT);
     CHECK_ERR(iwk_info_build(doc, sizeof doc, &len, "a\xff", "x"), MCSEC_ERR_ARGUMENT);
+    /* visible ASCII only, as in the protected body */
+    static const char *bad[] = {"sip:a b", "sip:a\x7f", "sip:a\x80", "sip:\xc3\xa9", "sip:a\t"};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        CHECK_ERR(iwk_info_build(doc, sizeof doc, &len, bad[i], "x"), MCSEC_ERR_ARGUMENT);
+        CHECK_ERR(iwk_info_build(doc, sizeof doc, &len, "x", bad[i]), MCSEC_ERR_ARGUMENT);
+    }
     CHECK_ERR(iwk_info_build(doc, 100, &len, "sip:a", "sip:b"), MCSEC_ERR_LENGTH);
     CHECK(len == 0 && doc[0] == '\0');
 }
@@ -422,6 +428,20 @@ static void test_info_refusals(void)
                             "</mcptt-request-uri>")),
               MCSEC_ERR_ENCODING);
     CHECK(t[0] == '\0' && o[0] == '\0');
+    /* visible ASCII only: a space inside, DEL, 0x80, UTF-8 (as entities and raw) */
+    static const char *bad_uris[] = {"sip:a b", "sip:a&#127;", "sip:a&#128;", "sip:\xc3\xa9",
+                                     "sip:a&#9;b"};
+    for (size_t i = 0; i < sizeof bad_uris / sizeof bad_uris[0]; i++) {
+        char in[200];
+        snprintf(in, sizeof in, "<mcptt-request-uri><mcpttURI>%s</mcpttURI></mcptt-request-uri>",
+                 bad_uris[i]);
+        CHECK_ERR(info_text(t, o, DOC(in)), MCSEC_ERR_ENCODING);
+        snprintf(in, sizeof in,
+                 "<mcptt-request-uri><mcpttURI>sip:t</mcpttURI></mcptt-request-uri>"
+                 "<mcptt-calling-user-id><mcpttURI>%s</mcpttURI></mcptt-calling-user-id>",
+                 bad_uris[i]);
+        CHECK_ERR(info_text(t, o, DOC(in)), MCSEC_ERR_ENCODING);
+    }
     char big[400];
     memset(big, 'a', 256);
     big[256] = '\0';
