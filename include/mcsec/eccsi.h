@@ -90,8 +90,11 @@ mcsec_eccsi_issuer_init(mcsec_eccsi_issuer *issuer, const uint8_t ksak[MCSEC_ECC
 /*
  * Deterministic SSK/PVT issuance (RFC 6507 §5.1.1) under the issuer's key
  * pair, exactly as mcsec_eccsi_issue (same v, same outputs).
- * Returns: MCSEC_OK; MCSEC_ERR_LENGTH for an identifier over
- *          MCSEC_ECCSI_ID_MAX_BYTES; MCSEC_ERR_CRYPTO.
+ * Returns: MCSEC_OK; MCSEC_ERR_ARGUMENT for an issuer that
+ *          mcsec_eccsi_issuer_init did not initialise (a zeroed or wiped
+ *          one: checked at run time, also in release builds, so a failed
+ *          init cannot issue under KSAK = 0); MCSEC_ERR_LENGTH for an
+ *          identifier over MCSEC_ECCSI_ID_MAX_BYTES; MCSEC_ERR_CRYPTO.
  * Out: ssk, pvt, zeroed on failure. Constant time in KSAK and v.
  */
 MCSEC_API MCSEC_MUST_CHECK mcsec_err mcsec_eccsi_issuer_issue(const mcsec_eccsi_issuer *issuer,

@@ -479,11 +479,18 @@ mcsec_err mcsec_eccsi_issuer_init(mcsec_eccsi_issuer *issuer,
     return err;
 }
 
-/* The issuer's KSAK as a scalar (copied out: the public struct has no p256_scalar member). */
-static void issuer_ksak(p256_scalar *k, const mcsec_eccsi_issuer *issuer)
+/*
+ * The issuer's KSAK as a scalar (copied out: the public struct has no p256_scalar member).
+ * A run-time check, not an assert: an issuer whose init failed (or that was wiped) is all
+ * zeros and would otherwise issue under KSAK = 0 in release builds. Its KPAK octet is public.
+ */
+static mcsec_err issuer_ksak(p256_scalar *k, const mcsec_eccsi_issuer *issuer)
 {
-    assert(issuer->kpak_[0] == 0x04); /* an initialised issuer; a zeroed one is misuse */
+    memset(k, 0, sizeof *k);
+    if (issuer->kpak_[0] != 0x04)
+        return MCSEC_ERR_ARGUMENT;
     memcpy(k->w, issuer->ksak_, sizeof k->w);
+    return MCSEC_OK;
 }
 
 mcsec_err eccsi_issuer_issue_with_v(const mcsec_eccsi_issuer *issuer,
@@ -493,10 +500,11 @@ mcsec_err eccsi_issuer_issue_with_v(const mcsec_eccsi_issuer *issuer,
 {
     assert(issuer != NULL && ssk != NULL && pvt != NULL && v != NULL);
     assert(id != NULL || id_len == 0);
-    struct bn_frame f;
-    p256_scalar k, vv;
-    issuer_ksak(&k, issuer);
-    mcsec_err err = frame_open(&f);
+    struct bn_frame f = {0}; /* closed (BN_CTX_free(NULL)) even if never opened */
+    p256_scalar k, vv = {0};
+    mcsec_err err = issuer_ksak(&k, issuer);
+    if (err == MCSEC_OK)
+        err = frame_open(&f);
     if (err == MCSEC_OK && id_len > MCSEC_ECCSI_ID_MAX_BYTES)
         err = MCSEC_ERR_LENGTH;
     if (err == MCSEC_OK) {
@@ -555,10 +563,11 @@ mcsec_err mcsec_eccsi_issuer_issue(const mcsec_eccsi_issuer *issuer,
 {
     assert(issuer != NULL && ssk != NULL && pvt != NULL);
     assert(id != NULL || id_len == 0);
-    struct bn_frame f;
+    struct bn_frame f = {0}; /* closed (BN_CTX_free(NULL)) even if never opened */
     p256_scalar k;
-    issuer_ksak(&k, issuer);
-    mcsec_err err = frame_open(&f);
+    mcsec_err err = issuer_ksak(&k, issuer);
+    if (err == MCSEC_OK)
+        err = frame_open(&f);
     if (err == MCSEC_OK && id_len > MCSEC_ECCSI_ID_MAX_BYTES)
         err = MCSEC_ERR_LENGTH;
     if (err == MCSEC_OK)

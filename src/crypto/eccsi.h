@@ -22,7 +22,8 @@ MCSEC_MUST_CHECK mcsec_err eccsi_signer_sign_with_j(const mcsec_eccsi_signer *si
  * mcsec_eccsi_issuer_issue with a caller-chosen v, for known-answer and
  * constant-time tests (mcsec_eccsi_issue_with_v is this on a fresh issuer).
  * Returns: MCSEC_OK; MCSEC_ERR_RANGE for v outside [1, q); MCSEC_ERR_RETRY
- * when HS = 0 or SSK = 0 mod q; MCSEC_ERR_LENGTH; MCSEC_ERR_CRYPTO.
+ * when HS = 0 or SSK = 0 mod q; MCSEC_ERR_ARGUMENT for an issuer not
+ * initialised (zeroed); MCSEC_ERR_LENGTH; MCSEC_ERR_CRYPTO.
  * Out: ssk, pvt, zeroed on failure. Constant time in KSAK and v.
  */
 MCSEC_MUST_CHECK mcsec_err eccsi_issuer_issue_with_v(const mcsec_eccsi_issuer *issuer,

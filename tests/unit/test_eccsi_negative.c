@@ -412,6 +412,27 @@ static void issuer_objects(const struct rfc *x)
         CHECK_ERR(mcsec_eccsi_issuer_init(&iss, bads[i], x->kpak), MCSEC_ERR_RANGE);
         CHECK(all_zero((const uint8_t *)&iss, sizeof iss));
     }
+
+    /* A zeroed issuer (its init failed, or it was wiped) refuses to issue, in every build:
+     * no KSAK = 0 issuance; outputs zeroed. */
+    memset(&iss, 0, sizeof iss);
+    memset(ssk1, 0xa5, SC);
+    memset(pvt1, 0xa5, PT);
+    CHECK_ERR(mcsec_eccsi_issuer_issue(&iss, ssk1, pvt1, x->id, x->id_len), MCSEC_ERR_ARGUMENT);
+    CHECK(all_zero(ssk1, SC) && all_zero(pvt1, PT));
+    memset(ssk1, 0xa5, SC);
+    memset(pvt1, 0xa5, PT);
+    CHECK_ERR(eccsi_issuer_issue_with_v(&iss, ssk1, pvt1, x->id, x->id_len, x->v),
+              MCSEC_ERR_ARGUMENT);
+    CHECK(all_zero(ssk1, SC) && all_zero(pvt1, PT));
+    /* the same after a failed init and after a wipe of a good issuer */
+    CHECK_ERR(mcsec_eccsi_issuer_init(&iss, ksak2, x->kpak), MCSEC_ERR_KEY_INVALID);
+    CHECK_ERR(mcsec_eccsi_issuer_issue(&iss, ssk1, pvt1, x->id, x->id_len), MCSEC_ERR_ARGUMENT);
+    CHECK_OK(mcsec_eccsi_issuer_init(&iss, x->ksak, x->kpak));
+    mcsec_eccsi_issuer_wipe(&iss);
+    memset(ssk1, 0xa5, SC);
+    CHECK_ERR(mcsec_eccsi_issuer_issue(&iss, ssk1, pvt1, x->id, x->id_len), MCSEC_ERR_ARGUMENT);
+    CHECK(all_zero(ssk1, SC) && all_zero(pvt1, PT));
 }
 
 static void deterministic_issue(const struct rfc *x)
