@@ -58,6 +58,10 @@ static void put_status(struct cli_json *j, const struct client_status *st)
     for (size_t i = 0; i < st->n_periods; i++)
         cli_json_u64(j, NULL, st->periods[i]);
     cli_json_array_end(j);
+    cli_json_array_begin(j, "stale"); /* key sets of a previous KMS certificate: not used */
+    for (size_t i = 0; i < st->n_stale; i++)
+        cli_json_u64(j, NULL, st->stale[i]);
+    cli_json_array_end(j);
     cli_json_u64(j, "external_certificates", st->n_external_certs);
 }
 

@@ -17,6 +17,7 @@
 
 #include <curl/curl.h>
 #include <openssl/crypto.h>
+#include <openssl/evp.h>
 
 #include "client/client.h"
 
@@ -31,6 +32,7 @@ struct store {
     char user_uri[KMSIF_URI_MAX];
     uint8_t key[CLIENT_STORE_KEY_BYTES];
     struct kmsif_certificate cert;
+    char cert_fp[CLIENT_CERT_FP_HEX + 1]; /* of cert: what key sets are validated against */
 };
 
 static void store_wipe(struct store *s)
@@ -75,6 +77,25 @@ static mcsec_err join(char *out, size_t cap, const char *a, const char *b)
 }
 
 /* ---- validation ---------------------------------------------------------------- */
+
+mcsec_err client_cert_fingerprint(char out[CLIENT_CERT_FP_HEX + 1],
+                                  const struct kmsif_certificate *cert)
+{
+    static const char digits[] = "0123456789abcdef";
+    uint8_t in[sizeof cert->pub_enc_key + sizeof cert->pub_auth_key], md[32];
+    unsigned int md_len = 0;
+    memcpy(in, cert->pub_enc_key, sizeof cert->pub_enc_key);
+    memcpy(in + sizeof cert->pub_enc_key, cert->pub_auth_key, sizeof cert->pub_auth_key);
+    out[0] = '\0';
+    if (EVP_Digest(in, sizeof in, md, &md_len, EVP_sha256(), NULL) != 1 || md_len != sizeof md)
+        return MCSEC_ERR_CRYPTO;
+    for (size_t i = 0; i < sizeof md; i++) {
+        out[2 * i] = digits[md[i] >> 4];
+        out[2 * i + 1] = digits[md[i] & 0xf];
+    }
+    out[CLIENT_CERT_FP_HEX] = '\0';
+    return MCSEC_OK;
+}
 
 static mcsec_err check_validity(const struct kmsif_key_set *ks,
                                 const struct kmsif_certificate *cert, uint64_t period)
@@ -211,8 +232,9 @@ static mcsec_err record_to_cert(struct store *s, const struct client_record *r)
     return e == MCSEC_OK ? MCSEC_OK : MCSEC_ERR_ENCODING;
 }
 
+/* cert_fp names the certificate the key set was validated against (docs/client.md "Stale"). */
 static mcsec_err key_set_to_record(struct client_recbuf *b, const struct kmsif_key_set *ks,
-                                   const uint8_t key[CLIENT_STORE_KEY_BYTES])
+                                   const struct store *s)
 {
     client_record_begin(b);
     client_record_add(b, "type", "keyset");
@@ -230,7 +252,8 @@ static mcsec_err key_set_to_record(struct client_recbuf *b, const struct kmsif_k
     client_record_add_hex(b, "rsk", ks->rsk, sizeof ks->rsk);
     client_record_add_hex(b, "ssk", ks->ssk, sizeof ks->ssk);
     client_record_add_hex(b, "pvt", ks->pvt, sizeof ks->pvt);
-    return client_record_finish(b, key);
+    client_record_add(b, "cert_fp", s->cert_fp);
+    return client_record_finish(b, s->key);
 }
 
 static mcsec_err record_to_key_set(struct kmsif_key_set *ks, const struct client_record *r)
@@ -396,6 +419,8 @@ static mcsec_err store_open(struct client *c, struct store *s)
     client_buffer_free(buf, len);
     if (e != MCSEC_OK)
         return fail(c, e, "%s: not a KMS certificate record", path);
+    if ((e = client_cert_fingerprint(s->cert_fp, &s->cert)) != MCSEC_OK)
+        return fail(c, e, "%s", "cannot hash the KMS certificate");
     if (c->user_uri != NULL && strcmp(c->user_uri, s->user_uri) != 0)
         return fail(c, MCSEC_ERR_ARGUMENT, "%s belongs to another identity", s->dir);
     return MCSEC_OK;
@@ -507,6 +532,7 @@ mcsec_err client_init(struct client *c, struct client_status *st)
     snprintf(s->user_uri, sizeof s->user_uri, "%s", user);
     s->cert = r->certs[0];
     if ((e = check_certificate(c, &s->cert, (int64_t)time(NULL))) != MCSEC_OK ||
+        (e = client_cert_fingerprint(s->cert_fp, &s->cert)) != MCSEC_OK ||
         (e = client_private_dir(c->store_dir)) != MCSEC_OK ||
         (e = identity_dir(c, s->dir, sizeof s->dir, s->user_uri)) != MCSEC_OK ||
         (e = client_private_dir(s->dir)) != MCSEC_OK ||
@@ -583,7 +609,7 @@ static mcsec_err fetch_one(struct client *c, const struct store *s, int64_t t, u
         e = MCSEC_ERR_NOMEM;
     else if ((e = post_parse(c, r, path, KMSIF_MSG_KEYPROV)) == MCSEC_OK) {
         if ((e = pick_key_set(c, s, r, *period, &idx)) == MCSEC_OK &&
-            (e = key_set_to_record(b, &r->key_sets[idx], s->key)) == MCSEC_OK)
+            (e = key_set_to_record(b, &r->key_sets[idx], s)) == MCSEC_OK)
             e = write_record(c, file, b);
         kmsif_parsed_response_free(r);
     }
@@ -617,18 +643,41 @@ mcsec_err client_fetch(struct client *c, const int64_t *times, size_t n_times, u
 
 /* ---- status / load ------------------------------------------------------------------ */
 
+/*
+ * A key set record written under another KMS certificate (its cert_fp differs from the
+ * current one's) is stale: a certificate rollover made it unusable, it is not a sign of
+ * tampering. Records without cert_fp (older stores) belong to the current certificate.
+ */
+static bool record_is_stale(const struct store *s, const struct client_record *r)
+{
+    char fp[CLIENT_CERT_FP_HEX + 1];
+    mcsec_err e = client_record_text(r, "cert_fp", fp, sizeof fp);
+    if (e == MCSEC_ERR_NOT_FOUND)
+        return false;
+    return e != MCSEC_OK || strcmp(fp, s->cert_fp) != 0;
+}
+
+/*
+ * The key set of period, validated against the current certificate. *stale: the record
+ * belongs to a previous certificate (then MCSEC_OK and *ks zeroed: never to be used).
+ * A record of the current certificate that does not validate refuses the keystore.
+ */
 static mcsec_err load_key_set(struct client *c, const struct store *s, struct kmsif_key_set *ks,
-                              uint64_t period)
+                              uint64_t period, bool *stale)
 {
     char path[CLIENT_PATH_MAX];
     struct client_record r;
     uint8_t *buf = NULL;
     size_t len = 0;
+    *stale = false;
+    memset(ks, 0, sizeof *ks);
     mcsec_err e = key_set_path(path, sizeof path, s, period);
     if (e == MCSEC_OK && (e = load_record(c, &r, &buf, &len, path, s->key)) == MCSEC_OK) {
-        e = record_to_key_set(ks, &r);
+        *stale = record_is_stale(s, &r);
+        if (!*stale)
+            e = record_to_key_set(ks, &r);
         client_buffer_free(buf, len);
-        if (e == MCSEC_OK)
+        if (e == MCSEC_OK && !*stale)
             e = client_validate_key_set(&s->cert, ks, s->user_uri, period);
         if (e != MCSEC_OK) {
             MCSEC_WIPE(*ks);
@@ -641,12 +690,16 @@ static mcsec_err load_key_set(struct client *c, const struct store *s, struct km
 mcsec_err client_load_key_set(struct client *c, struct kmsif_key_set *out, uint64_t period_no)
 {
     struct store *s = calloc(1, sizeof *s);
+    bool stale = false;
     memset(out, 0, sizeof *out);
     if (s == NULL)
         return MCSEC_ERR_NOMEM;
     mcsec_err e = store_open(c, s);
     if (e == MCSEC_OK)
-        e = load_key_set(c, s, out, period_no);
+        e = load_key_set(c, s, out, period_no, &stale);
+    if (e == MCSEC_OK && stale)
+        e = fail(c, MCSEC_ERR_NOT_FOUND,
+                 "period %" PRIu64 ": only a stale key set (previous KMS certificate)", period_no);
     store_wipe(s);
     free(s);
     return e;
@@ -674,7 +727,8 @@ static int cmp_u64(const void *a, const void *b)
     return (x > y) - (x < y);
 }
 
-/* Every key set file validates (else the whole store is refused). */
+/* Every key set file of the current certificate validates (else the whole store is refused);
+ * those of a previous certificate are listed as stale. */
 static mcsec_err check_key_sets(struct client *c, const struct store *s, struct client_status *st)
 {
     char dir[CLIENT_PATH_MAX];
@@ -692,9 +746,12 @@ static mcsec_err check_key_sets(struct client *c, const struct store *s, struct 
         uint64_t p = 0;
         if (!key_file_period(de->d_name, &p))
             continue; /* temporaries of an interrupted write, "." and ".." */
-        if (st->n_periods >= CLIENT_MAX_PERIODS)
+        bool stale = false;
+        if (st->n_periods + st->n_stale >= CLIENT_MAX_PERIODS)
             e = fail(c, MCSEC_ERR_LENGTH, "%s: too many key sets", dir);
-        else if ((e = load_key_set(c, s, ks, p)) == MCSEC_OK)
+        else if ((e = load_key_set(c, s, ks, p, &stale)) == MCSEC_OK && stale)
+            st->stale[st->n_stale++] = p;
+        else if (e == MCSEC_OK)
             st->periods[st->n_periods++] = p;
     }
     closedir(d);
@@ -702,6 +759,7 @@ static mcsec_err check_key_sets(struct client *c, const struct store *s, struct 
         MCSEC_WIPE(*ks);
     free(ks);
     qsort(st->periods, st->n_periods, sizeof st->periods[0], cmp_u64);
+    qsort(st->stale, st->n_stale, sizeof st->stale[0], cmp_u64);
     return e;
 }
 
@@ -770,6 +828,8 @@ static mcsec_err import_prepare(struct client *c, struct store *s, struct kmsif_
     if (s->cert.cert_uri[0] == '\0')
         snprintf(s->cert.cert_uri, sizeof s->cert.cert_uri, "%s", s->cert.kms_uri);
     mcsec_err e = check_certificate(c, &s->cert, (int64_t)time(NULL));
+    if (e == MCSEC_OK && (e = client_cert_fingerprint(s->cert_fp, &s->cert)) != MCSEC_OK)
+        fail(c, e, "%s", "cannot hash the KMS certificate");
     if (e != MCSEC_OK)
         return e;
     *ks = *in;
@@ -815,7 +875,7 @@ mcsec_err client_import(struct client *c, const struct kmsif_certificate *cert,
         (e = join(path, sizeof path, s->dir, CERT_FILE)) == MCSEC_OK &&
         (e = write_record(c, path, b)) == MCSEC_OK &&
         (e = key_set_path(path, sizeof path, s, ks->key_period_no)) == MCSEC_OK &&
-        (e = key_set_to_record(b, ks, s->key)) == MCSEC_OK)
+        (e = key_set_to_record(b, ks, s)) == MCSEC_OK)
         e = write_record(c, path, b);
     int64_t start = 0;
     if (e == MCSEC_OK)

@@ -22,6 +22,7 @@
 #define CLIENT_RECORD_MAX      8192 /* octets of one keystore record file */
 #define CLIENT_RECORD_FIELDS   32
 #define CLIENT_STORE_KEY_BYTES 32
+#define CLIENT_CERT_FP_HEX     64 /* hex SHA-256 of a KMS certificate's Z || KPAK */
 
 /* ---- keystore records ------------------------------------------------------
  * A record is text: the line "mcsec-keystore 1", then "name=value" lines
@@ -127,6 +128,14 @@ MCSEC_MUST_CHECK mcsec_err client_validate_key_set(const struct kmsif_certificat
                                                    const struct kmsif_key_set *ks,
                                                    const char *user_uri, uint64_t want_period);
 
+/*
+ * The fingerprint a key set record carries of the certificate it was validated against
+ * (field cert_fp): lowercase hex of SHA-256(Z || KPAK). A certificate rollover changes it,
+ * which turns the key sets of the old certificate stale (skipped, replaced by the next fetch).
+ */
+MCSEC_MUST_CHECK mcsec_err client_cert_fingerprint(char out[CLIENT_CERT_FP_HEX + 1],
+                                                   const struct kmsif_certificate *cert);
+
 /* ---- the client ------------------------------------------------------------------ */
 
 struct client {
@@ -148,7 +157,9 @@ struct client_status {
     char cert_uri[KMSIF_URI_MAX];
     uint64_t period_len, offset;
     size_t n_periods;
-    uint64_t periods[CLIENT_MAX_PERIODS]; /* ascending */
+    uint64_t periods[CLIENT_MAX_PERIODS]; /* ascending: held, validated under the certificate */
+    size_t n_stale;
+    uint64_t stale[CLIENT_MAX_PERIODS]; /* ascending: key sets of a previous certificate */
     uint64_t current_period;
     int64_t next_period_start; /* Unix seconds */
     bool have_current, have_next;
@@ -180,12 +191,16 @@ MCSEC_MUST_CHECK mcsec_err client_fetch(struct client *c, const int64_t *times, 
  */
 MCSEC_MUST_CHECK mcsec_err client_import(struct client *c, const struct kmsif_certificate *cert,
                                          const struct kmsif_key_set *ks, struct client_status *st);
-/* Loads and checks the keystore (MAC, permissions, re-validation): "refuses to start" otherwise. */
+/*
+ * Loads and checks the keystore (MAC, permissions, re-validation): "refuses to start" otherwise.
+ * Key sets of a previous KMS certificate (cert_fp of another certificate) are not held: they
+ * are listed in st->stale, never used, and replaced by the next fetch of their period.
+ */
 MCSEC_MUST_CHECK mcsec_err client_status(struct client *c, struct client_status *st, int64_t now);
 
 /*
  * Loads the validated key set of a period from the keystore (secrets: wipe
- * *out after use). MCSEC_ERR_NOT_FOUND when not held.
+ * *out after use). MCSEC_ERR_NOT_FOUND when not held (or only stale).
  */
 MCSEC_MUST_CHECK mcsec_err client_load_key_set(struct client *c, struct kmsif_key_set *out,
                                                uint64_t period_no);
