@@ -22,6 +22,7 @@
  */
 #include "mcsec/sakke.h"
 
+#include <limits.h>
 #include <openssl/sha.h>
 #include <pthread.h>
 #include <stdlib.h>
@@ -330,13 +331,16 @@ mcsec_err mcsec_sakke_rsk_check(const uint8_t z[MCSEC_SAKKE_SCALAR_BYTES], const
     return ok ? MCSEC_OK : MCSEC_ERR_KEY_INVALID;
 }
 
-/* ---- the KMS public key Z: validated once, then cached with a comb ---- */
+/* ---- the KMS public key Z: validated once, then cached with a comb and a pairing table ---- */
 
 /*
  * Deployments use one KMS key (Z) for many operations, so the last Z seen is
- * kept after its full validation (decoding, curve and subgroup checks), and
- * from its second use on with a comb, so that [r]I = [r*b]P + [r]Z needs no
- * variable-base multiplication. Z is public; the cache holds nothing secret.
+ * kept after its full validation (decoding, curve and subgroup checks), with
+ * a comb from the second use by an operation that multiplies by Z
+ * (encapsulation, decapsulation), so that [r]I = [r*b]P + [r]Z needs no
+ * variable-base multiplication, and with a pairing table from the
+ * TABLE_USES-th use by an RSK validation (see rsk_pairing_ok). Z is public;
+ * the cache holds nothing secret.
  * Entries are reference counted: a caller keeps its entry while a newer Z
  * replaces it in the cache.
  */
@@ -344,19 +348,29 @@ mcsec_err mcsec_sakke_rsk_check(const uint8_t z[MCSEC_SAKKE_SCALAR_BYTES], const
 #define KEY_TEETH  7
 #define OBJ_TABLES 2 /* 64 KiB per sender/receiver: 74 doublings, 148 additions */
 #define OBJ_TEETH  7
+/*
+ * Z's pairing table (and once per process P's) is built by the validation that
+ * is Z's fourth use. Both cost about 10 ms and save about 1.6 ms per later
+ * validation (5.6 to 4.0 ms), so they pay off after some seven validations: a
+ * CLI run validating two or three key sets never builds them, a KMS or daemon
+ * validating thousands keeps the gain (docs/crypto-core.md, measured).
+ */
+#define TABLE_USES 4
 
 struct kms_key {
     uint8_t enc[MCSEC_SAKKE_PUB_BYTES];
     sk_affine pt;
-    struct sk_comb *comb;       /* NULL until the second use; written once under key_lock */
-    struct pairing_table *ptab; /* of Z: NULL until an RSK validation on a second use; ditto */
+    struct sk_comb *comb; /* NULL until a second use by encap/decap; written once under key_lock */
+    struct pairing_table *ptab; /* of Z: NULL until a validation on use TABLE_USES; ditto */
     unsigned refs;
+    unsigned uses; /* key_get calls that found this entry; under key_lock */
 };
 
 /* A caller's view: the cached entry, or a private copy when none could be allocated. */
 struct key_ref {
     struct kms_key *k;
     const struct sk_comb *comb;
+    unsigned use; /* 1 for the call that validated Z, then 2, 3, ... */
     struct kms_key local;
 };
 
@@ -388,8 +402,12 @@ static void key_put(struct key_ref *ref)
     key_free(dead);
 }
 
-/* Looks Z up or validates it; ref->pt is then the decoded Z and ref->comb its comb or NULL. */
-static int key_get(struct key_ref *ref, const uint8_t Z[MCSEC_SAKKE_PUB_BYTES])
+/*
+ * Looks Z up or validates it; ref->pt is then the decoded Z and ref->comb its comb or NULL.
+ * with_comb: the caller multiplies by Z (the comb is built from Z's second use on);
+ * RSK validation and the sender/receiver objects do not and never pay for it.
+ */
+static int key_get(struct key_ref *ref, const uint8_t Z[MCSEC_SAKKE_PUB_BYTES], int with_comb)
 {
     struct kms_key *k, *dead = NULL;
     int build = 0;
@@ -397,7 +415,9 @@ static int key_get(struct key_ref *ref, const uint8_t Z[MCSEC_SAKKE_PUB_BYTES])
     k = key_last;
     if (k != NULL && memcmp(k->enc, Z, MCSEC_SAKKE_PUB_BYTES) == 0) {
         k->refs++;
-        build = k->comb == NULL;
+        k->uses += k->uses < UINT_MAX - 1;
+        ref->use = k->uses + 1;
+        build = with_comb && k->comb == NULL;
     } else {
         k = NULL;
     }
@@ -420,6 +440,7 @@ static int key_get(struct key_ref *ref, const uint8_t Z[MCSEC_SAKKE_PUB_BYTES])
         return err;
     ref->k = &ref->local;
     ref->comb = NULL;
+    ref->use = 1;
     k = calloc(1, sizeof *k);
     if (k == NULL)
         return MCSEC_OK; /* uncached: still correct, only slower */
@@ -472,8 +493,8 @@ static void mul_by_i(sk_jac *out, const struct i_mul *m, const mp1024 *r)
  * both factors are evaluations of fixed Miller-loop tables (of P, built once
  * per process, and of a cached Z) at K: about two thirds of a pairing's work
  * and no [b]P. The tables hold public data only. Z's table (388 KiB) is built
- * on a validation that finds Z cached with its comb, i.e. from Z's second
- * use, like the comb; a first use pays the plain pairing only.
+ * by a validation that is Z's TABLE_USES-th use (or later); earlier ones pay
+ * the plain pairing only. The comb is not needed here and not built.
  */
 static struct pairing_table *gen_ptab;
 static pthread_once_t gen_ptab_once = PTHREAD_ONCE_INIT;
@@ -485,7 +506,7 @@ static void gen_ptab_init(void)
 
 static const struct pairing_table *key_ptab(struct key_ref *ref)
 {
-    if (ref->k == &ref->local || ref->comb == NULL)
+    if (ref->k == &ref->local || ref->use < TABLE_USES)
         return NULL;
     pthread_mutex_lock(&key_lock);
     struct pairing_table *t = ref->k->ptab;
@@ -529,7 +550,7 @@ mcsec_err mcsec_sakke_rsk_validate(const uint8_t Z[MCSEC_SAKKE_PUB_BYTES], const
     sk_affine k;
     if (!id_ok(id, id_len))
         return MCSEC_ERR_LENGTH;
-    int err = key_get(&ref, Z);
+    int err = key_get(&ref, Z, 0);
     if (err != MCSEC_OK)
         return (mcsec_err)err;
     err = sk_point_decode(&k, rsk);
@@ -609,7 +630,7 @@ mcsec_err mcsec_sakke_encap(uint8_t sed[MCSEC_SAKKE_SED_BYTES],
     memset(sed, 0, MCSEC_SAKKE_SED_BYTES);
     if (!id_ok(id, id_len))
         return MCSEC_ERR_LENGTH;
-    int err = key_get(&ref, Z);
+    int err = key_get(&ref, Z, 1);
     if (err != MCSEC_OK)
         return (mcsec_err)err;
     i_mul_from_key(&m, &i, &ref, id, id_len);
@@ -625,7 +646,7 @@ static int identity_point(sk_affine *i, const uint8_t Z[MCSEC_SAKKE_PUB_BYTES], 
     struct key_ref ref;
     if (!id_ok(id, id_len))
         return MCSEC_ERR_LENGTH;
-    int err = key_get(&ref, Z);
+    int err = key_get(&ref, Z, 0);
     if (err != MCSEC_OK)
         return err;
     point_i(i, &ref.k->pt, id, id_len);
@@ -721,7 +742,7 @@ mcsec_err mcsec_sakke_decap(uint8_t ssv[MCSEC_SAKKE_SSV_BYTES],
     memset(ssv, 0, MCSEC_SAKKE_SSV_BYTES);
     if (!id_ok(id, id_len))
         return MCSEC_ERR_LENGTH;
-    int err = key_get(&ref, Z);
+    int err = key_get(&ref, Z, 1);
     if (err != MCSEC_OK)
         return (mcsec_err)err;
     /*

@@ -72,8 +72,8 @@ static void one_round(void)
     CHECK_OK(mcsec_sakke_encap(sed, zpub, id, id_len, ssv));
     CHECK_OK(mcsec_sakke_decap(got, zpub, id, id_len, rsk, sed));
     CHECK_MEM(got, ssv, 16);
-    /* Z is cached with its comb now: validation takes the pairing-table path; another
-     * identifier's RSK fails there */
+    /* Z's fourth use (validate, encap, decap, validate): validation takes the pairing-table
+     * path (TABLE_USES in src/crypto/sakke.c); another identifier's RSK fails there */
     CHECK_OK(mcsec_sakke_rsk_validate(zpub, id, id_len, rsk));
     uint8_t other[MCSEC_SAKKE_ID_MAX_BYTES];
     memcpy(other, id, id_len);
