@@ -6,12 +6,14 @@
  * the sofia-sip transport (src/sip/sip.h) carries them, and this file only
  * wires options, the delivery sink and the JSON output.
  */
+#define _GNU_SOURCE /* close_range, pipe2 (glibc 2.34+) */
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -24,6 +26,15 @@
 #define TOKEN_MAX 8192
 #define PATH_MAX_ 1000
 #define ENV_MAX   (IWK_URI_MAX + 32)
+/* Sink limit: well below the sender's SIP_SEND_TIMEOUT_S, so a slow sink still gets a 500 there. */
+#define SINK_TIMEOUT_DEFAULT_S 5
+#define SINK_TIMEOUT_MAX_S     300
+#define SINK_POLL_NS           10000000L /* 10 ms between looks at the child */
+/*
+ * Each HTTP request of an on-demand KMS fetch during a receive (--kms): at most
+ * three requests (init, two key periods), so 6 s, below the sender's 10 s.
+ */
+#define KMS_FETCH_TIMEOUT_S 2
 
 extern char **environ;
 
@@ -53,7 +64,19 @@ static int open_endpoint(struct cli_run *r, struct iwk_endpoint **ep,
 
 /* ---- serve: options and the delivery sink ------------------------------------------------- */
 
-enum { V_LISTEN, V_STORE, V_USER, V_SINK, V_WINDOW, V_COUNT, V_KMS, V_TOKEN, V_CA, N_V };
+enum {
+    V_LISTEN,
+    V_STORE,
+    V_USER,
+    V_SINK,
+    V_SINK_TIMEOUT,
+    V_WINDOW,
+    V_COUNT,
+    V_KMS,
+    V_TOKEN,
+    V_CA,
+    N_V
+};
 static const struct cli_opt serve_opts[N_V] = {
     {"listen", CLI_OPT_TEXT, CLI_OPT_REQUIRED, 5, 500,
      "SIP URI to listen on, UDP and TCP (e.g. sip:127.0.0.1:5070)"},
@@ -61,6 +84,8 @@ static const struct cli_opt serve_opts[N_V] = {
     {"user", CLI_OPT_TEXT, 0, 1, IWK_URI_MAX - 1, "own identity (default: the only one)"},
     {"sink", CLI_OPT_TEXT, 0, 1, PATH_MAX_,
      "where verified KMMs go: stdout (default), file:PATH (JSON lines), exec:CMD (KMM on stdin)"},
+    {"sink-timeout", CLI_OPT_U64, 0, 0, 0,
+     "seconds an exec: sink may take before it is killed and 500 answered (default 5)"},
     {"replay-window", CLI_OPT_U64, 0, 0, 0, "replay window in seconds (default 60)"},
     {"count", CLI_OPT_U64, 0, 0, 0, "stop after answering this many MESSAGEs"},
     {"kms", CLI_OPT_TEXT, 0, 1, 512, "KMS base URL: fetch missing key material on demand"},
@@ -73,7 +98,8 @@ enum sink_kind { SINK_STDOUT, SINK_FILE, SINK_EXEC };
 struct server {
     struct iwk_endpoint *ep;
     enum sink_kind sink;
-    const char *sink_arg;   /* PATH or CMD */
+    const char *sink_arg; /* PATH or CMD */
+    unsigned sink_timeout_s;
     struct iwk_delivery *d; /* heap: a KMM is 16 KiB, and secret */
     uint64_t delivered;
 };
@@ -93,6 +119,12 @@ static int parse_sink(struct cli_run *r, struct server *s)
         cli_error(r->command, "--sink: stdout, file:PATH or exec:CMD");
         return CLI_EXIT_USAGE;
     }
+    const struct cli_value *t = &r->v[V_SINK_TIMEOUT];
+    if (t->present && (t->u64 == 0 || t->u64 > SINK_TIMEOUT_MAX_S)) {
+        cli_error(r->command, "--sink-timeout: 1..%d seconds", SINK_TIMEOUT_MAX_S);
+        return CLI_EXIT_USAGE;
+    }
+    s->sink_timeout_s = t->present ? (unsigned)t->u64 : SINK_TIMEOUT_DEFAULT_S;
     return CLI_EXIT_OK;
 }
 
@@ -129,16 +161,50 @@ static bool write_all(int fd, const void *buf, size_t len)
     return true;
 }
 
-/* Appends the line to the file and makes it durable before the 200 goes out. */
+/* Makes the creation of a file in dir durable (its directory entry). */
+static bool fsync_parent(const char *path)
+{
+    char dir[PATH_MAX_ + 1];
+    snprintf(dir, sizeof dir, "%s", path);
+    char *slash = strrchr(dir, '/');
+    if (slash == NULL)
+        snprintf(dir, sizeof dir, ".");
+    else if (slash == dir)
+        dir[1] = '\0';
+    else
+        *slash = '\0';
+    int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0)
+        return false;
+    bool ok = fsync(fd) == 0;
+    return close(fd) == 0 && ok;
+}
+
+/*
+ * Appends the line to the file and makes it durable before the 200 goes out.
+ * The file holds KMMs: created 0600 (and its directory entry synced), and a
+ * file others may read or write is refused rather than appended to.
+ */
 static bool sink_line(const struct server *s, const char *line, size_t len)
 {
     if (s->sink == SINK_STDOUT)
         return fwrite(line, 1, len, stdout) == len && fflush(stdout) == 0;
-    int fd = open(s->sink_arg, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
+    bool created = false;
+    int fd = open(s->sink_arg, O_WRONLY | O_APPEND | O_CLOEXEC);
+    if (fd < 0 && errno == ENOENT) {
+        fd = open(s->sink_arg, O_WRONLY | O_APPEND | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+        created = fd >= 0;
+    }
     if (fd < 0)
         return false;
-    bool ok = write_all(fd, line, len) && fsync(fd) == 0;
-    return close(fd) == 0 && ok;
+    struct stat sb;
+    bool ok = fstat(fd, &sb) == 0 && S_ISREG(sb.st_mode) && (sb.st_mode & 077) == 0;
+    if (!ok)
+        fprintf(stderr, "iwf: sink file %s is not a regular file private to its owner (0600)\n",
+                s->sink_arg);
+    ok = ok && write_all(fd, line, len) && fsync(fd) == 0;
+    ok = close(fd) == 0 && ok;
+    return ok && (!created || fsync_parent(s->sink_arg));
 }
 
 /* NAME=value into buf for the child's environment. */
@@ -148,8 +214,57 @@ static char *env_entry(char *buf, const char *name, const char *value)
     return buf;
 }
 
-/* Runs CMD with the KMM on stdin and its parameters in the environment; true on exit 0. */
-static bool sink_exec(const struct server *s, const struct iwk_delivery *d)
+/* In the child: own process group, stdin from the pipe, stdout to our stderr, nothing else. */
+static void exec_child(int in_fd, const char *cmd, char **envp)
+{
+    char *argv[] = {"sh", "-c", (char *)cmd, NULL};
+    setpgid(0, 0); /* so a timeout can kill the command and everything it started */
+    if (dup2(in_fd, 0) < 0 || dup2(2, 1) < 0)
+        _exit(127);
+    /* Nothing of ours for the command: not the SIP sockets, not the keystore, not SIGPIPE's
+     * SIG_IGN. */
+    if (close_range(3, ~0U, 0) != 0)
+        for (int fd = 3; fd < 65536; fd++)
+            close(fd);
+    signal(SIGPIPE, SIG_DFL);
+    execve("/bin/sh", argv, envp);
+    _exit(127);
+}
+
+enum wait_result { CHILD_EXITED, CHILD_TIMED_OUT, CHILD_STOPPED };
+
+/*
+ * Waits for the child at most timeout_s, and no longer than a stop request;
+ * otherwise SIGKILLs its whole process group and reaps it.
+ */
+static enum wait_result wait_child(pid_t pid, unsigned timeout_s, int *st)
+{
+    struct timespec start, now, tick = {0, SINK_POLL_NS};
+    clock_gettime(CLOCK_MONOTONIC, &start);
+    for (;;) {
+        pid_t w = waitpid(pid, st, WNOHANG);
+        if (w == pid || (w < 0 && errno != EINTR))
+            return CHILD_EXITED;
+        clock_gettime(CLOCK_MONOTONIC, &now);
+        bool late =
+            now.tv_sec - start.tv_sec > (time_t)timeout_s ||
+            (now.tv_sec - start.tv_sec == (time_t)timeout_s && now.tv_nsec >= start.tv_nsec);
+        if (late || sip_stop_requested()) {
+            kill(-pid, SIGKILL);
+            kill(pid, SIGKILL); /* should setpgid not have happened yet */
+            while (waitpid(pid, st, 0) < 0 && errno == EINTR)
+                ;
+            return late ? CHILD_TIMED_OUT : CHILD_STOPPED;
+        }
+        nanosleep(&tick, NULL); /* a signal cuts it short: the stop is seen at once */
+    }
+}
+
+/*
+ * Runs CMD with the KMM on stdin and its parameters in the environment, for
+ * at most s->sink_timeout_s. NULL when it exited 0, else the 500 reason.
+ */
+static const char *sink_exec(const struct server *s, const struct iwk_delivery *d)
 {
     static char env[5][ENV_MAX];
     char kid[9];
@@ -158,9 +273,9 @@ static bool sink_exec(const struct server *s, const struct iwk_delivery *d)
         n_env++;
     char **envp = calloc(n_env + 6, sizeof *envp);
     int fds[2];
-    if (envp == NULL || pipe(fds) != 0) {
+    if (envp == NULL || pipe2(fds, O_CLOEXEC) != 0) {
         free(envp);
-        return false;
+        return "Sink failed";
     }
     key_id_hex(kid, d->o.h.key_id);
     envp[0] = env_entry(env[0], "ORIGINATOR", d->o.p.originator);
@@ -171,29 +286,27 @@ static bool sink_exec(const struct server *s, const struct iwk_delivery *d)
     memcpy(envp + 5, environ, n_env * sizeof *envp);
     fflush(NULL);
     pid_t pid = fork();
-    if (pid == 0) {
-        char *argv[] = {"sh", "-c", (char *)s->sink_arg, NULL};
-        if (dup2(fds[0], 0) < 0)
-            _exit(127);
-        /* Nothing of ours for the command: not the SIP sockets, not the ignored SIGPIPE. */
-        for (int fd = 3; fd < 1024; fd++)
-            close(fd);
-        signal(SIGPIPE, SIG_DFL);
-        execve("/bin/sh", argv, envp);
-        _exit(127);
-    }
+    if (pid == 0)
+        exec_child(fds[0], s->sink_arg, envp);
+    if (pid > 0)
+        setpgid(pid, pid); /* both sides, so the group exists whoever runs first */
     close(fds[0]);
     free(envp);
     /* A KMM (16 KiB at most) fits the pipe buffer, so this cannot block on a lazy child. */
     bool wrote = pid > 0 && write_all(fds[1], d->o.kmm, d->o.kmm_len);
     close(fds[1]);
+    if (pid < 0)
+        return "Sink failed";
     int st = 0;
-    while (pid > 0 && waitpid(pid, &st, 0) < 0 && errno == EINTR)
-        ;
-    return pid > 0 && wrote && WIFEXITED(st) && WEXITSTATUS(st) == 0;
+    enum wait_result w = wait_child(pid, s->sink_timeout_s, &st);
+    if (w == CHILD_TIMED_OUT)
+        return "Sink timed out";
+    return w == CHILD_EXITED && wrote && WIFEXITED(st) && WEXITSTATUS(st) == 0 ? NULL
+                                                                               : "Sink failed";
 }
 
-static bool sink_deliver(const struct server *s, const struct iwk_delivery *d)
+/* NULL when the sink took the KMM, else the reason of the 500. */
+static const char *sink_deliver(const struct server *s, const struct iwk_delivery *d)
 {
     if (s->sink == SINK_EXEC)
         return sink_exec(s, d);
@@ -210,7 +323,7 @@ static bool sink_deliver(const struct server *s, const struct iwk_delivery *d)
         ok = false;
     }
     cli_json_discard(&j);
-    return ok;
+    return ok ? NULL : "Sink failed";
 }
 
 /* The sip_message_fn: the endpoint's verdict, the sink on 200, one log line. */
@@ -223,12 +336,13 @@ static void on_message(void *ctx, struct sip_answer *a, const char *content_type
     char kid[9] = "-";
     if (v.status == 200) {
         key_id_hex(kid, s->d->o.h.key_id);
-        if (sink_deliver(s, s->d)) {
+        const char *failed = sink_deliver(s, s->d);
+        if (failed == NULL) {
             s->delivered++;
         } else {
             /* The (key ID, nonce) is journalled already: a retry of this MESSAGE is a replay. */
             v.status = 500;
-            v.reason = "Sink failed";
+            v.reason = failed;
         }
     }
     a->status = v.status;
@@ -259,6 +373,7 @@ static int net_opts(struct cli_run *r, struct flows_fetch *net, char *token, siz
     net->kms_url = v[V_KMS].text;
     net->token = token;
     net->ca_file = v[V_CA].present ? v[V_CA].text : NULL;
+    net->timeout_seconds = KMS_FETCH_TIMEOUT_S; /* the sender waits 10 s for our answer */
     return CLI_EXIT_OK;
 }
 
@@ -289,18 +404,20 @@ static int run_serve(struct cli_run *r, bool server_role)
         rc = open_endpoint(r, &s.ep, &cfg);
     if (rc == CLI_EXIT_OK) {
         char msg[MSG_MAX] = "";
-        uint64_t answered = 0;
+        struct sip_serve_stats st;
         struct sip_server_cfg sc = {v[V_LISTEN].text, v[V_COUNT].present ? v[V_COUNT].u64 : 0,
                                     on_message, &s};
         signal(SIGPIPE, SIG_IGN); /* an exec sink that does not read its stdin */
-        mcsec_err e = sip_serve(&sc, &answered, msg, sizeof msg);
+        mcsec_err e = sip_serve(&sc, &st, msg, sizeof msg);
         if (e != MCSEC_OK) {
-            cli_error(r->command, "%s", msg);
-            rc = CLI_EXIT_USAGE;
+            /* Not a usage error: the options were fine, the address is taken or not ours. */
+            cli_error(r->command, "cannot listen on %s: %s", v[V_LISTEN].text, msg);
+            rc = CLI_EXIT_REJECTED;
         } else {
             cli_json_cstring(r->out, "identity", iwk_endpoint_identity(s.ep));
-            cli_json_u64(r->out, "answered", answered);
+            cli_json_u64(r->out, "answered", st.answered);
             cli_json_u64(r->out, "delivered", s.delivered);
+            cli_json_u64(r->out, "unavailable", st.unavailable);
         }
         iwk_endpoint_close(s.ep);
     }

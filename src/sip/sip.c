@@ -21,8 +21,8 @@
 #include <sofia-sip/su_alloc.h>
 #include <sofia-sip/su_wait.h>
 
-#define POLL_MS      100  /* how often the loop looks at the stop flag */
-#define SHUTDOWN_MS  3000 /* grace for nua_shutdown */
+#define POLL_MS      100   /* how often the loop looks at the stop flag */
+#define SHUTDOWN_MS  35000 /* sofia-sip ends its own shutdown after about 30 s */
 #define URI_MAX      1024
 #define IDENTITY_MAX 1100
 #define MCPTT_ICSI   "urn:urn-7:3gpp-service.ims.icsi.mcptt"
@@ -39,13 +39,18 @@ static void on_stop_signal(int sig)
     stop_requested = 1;
 }
 
+bool sip_stop_requested(void)
+{
+    return stop_requested != 0;
+}
+
 /* State of one event loop: a server or a single client transaction. */
 struct loop {
     su_root_t *root;
     nua_t *nua;
     const struct sip_server_cfg *cfg; /* server only */
-    uint64_t answered;
-    bool stopping;  /* leave the main run */
+    struct sip_serve_stats stats;
+    bool stopping;  /* leave the main run; MESSAGEs get 503 from now on */
     bool shut_down; /* nua_r_shutdown came */
     bool final;     /* client: final response came */
     bool timed_out;
@@ -61,8 +66,30 @@ static void set_msg(char *msg, size_t cap, const char *what, const char *detail)
 
 /* ---- server ------------------------------------------------------------------------------ */
 
+static void stop_loop(struct loop *l)
+{
+    if (!l->stopping) {
+        l->stopping = true;
+        su_root_break(l->root);
+    }
+}
+
+/* After the stop (signal or --count): nothing more reaches the application. */
+static void refuse_message(struct loop *l, nua_t *nua, nua_handle_t *nh)
+{
+    nua_respond(nh, SIP_503_SERVICE_UNAVAILABLE, NUTAG_WITH_THIS(nua), TAG_END());
+    nua_handle_destroy(nh);
+    l->stats.unavailable++;
+}
+
 static void answer_message(struct loop *l, nua_t *nua, nua_handle_t *nh, const sip_t *sip)
 {
+    if (stop_requested)
+        stop_loop(l); /* the signal came before the poll timer saw it */
+    if (l->stopping) {
+        refuse_message(l, nua, nh);
+        return;
+    }
     su_home_t home[1] = {SU_HOME_INIT(home)};
     const char *ct = NULL;
     const uint8_t *body = NULL;
@@ -79,11 +106,9 @@ static void answer_message(struct loop *l, nua_t *nua, nua_handle_t *nh, const s
                 TAG_IF(a.accept != NULL, SIPTAG_ACCEPT_STR(a.accept)), TAG_END());
     nua_handle_destroy(nh);
     su_home_deinit(home);
-    l->answered++;
-    if (l->cfg->count != 0 && l->answered >= l->cfg->count) {
-        l->stopping = true;
-        su_root_break(l->root);
-    }
+    l->stats.answered++;
+    if ((l->cfg->count != 0 && l->stats.answered >= l->cfg->count) || stop_requested)
+        stop_loop(l);
 }
 
 static void on_event(nua_event_t event, int status, char const *phrase, nua_t *nua,
@@ -121,10 +146,8 @@ static void on_poll(su_root_magic_t *magic, su_timer_t *t, su_timer_arg_t *arg)
     struct loop *l = arg;
     (void)magic;
     (void)t;
-    if (stop_requested && !l->stopping) {
-        l->stopping = true;
-        su_root_break(l->root);
-    }
+    if (stop_requested)
+        stop_loop(l);
 }
 
 static void on_deadline(su_root_magic_t *magic, su_timer_t *t, su_timer_arg_t *arg)
@@ -136,9 +159,18 @@ static void on_deadline(su_root_magic_t *magic, su_timer_t *t, su_timer_arg_t *a
     su_root_break(l->root);
 }
 
-/* nua_shutdown, then wait (bounded) for nua_r_shutdown before destroying everything. */
+/*
+ * nua_shutdown, then run the loop until nua_r_shutdown reports a final status:
+ * only then may nua_destroy run (before, sofia-sip refuses and leaves the stack
+ * alive on a root we would destroy). sofia-sip gives the final status itself
+ * within about 30 s; we wait SHUTDOWN_MS, and should it still not come, leave
+ * nua and its root alive (the process is about to exit) rather than free
+ * them under sofia-sip. l->stopping is set, so MESSAGEs arriving meanwhile get 503.
+ */
 static void loop_close(struct loop *l)
 {
+    bool alive = false;
+    l->stopping = true;
     if (l->nua != NULL) {
         su_timer_t *grace = su_timer_create(su_root_task(l->root), SHUTDOWN_MS);
         l->timed_out = false;
@@ -147,13 +179,19 @@ static void loop_close(struct loop *l)
             while (!l->shut_down && !l->timed_out)
                 su_root_run(l->root);
         su_timer_destroy(grace);
-        nua_destroy(l->nua);
+        if (l->shut_down) {
+            nua_destroy(l->nua);
+        } else {
+            fprintf(stderr, "sip: sofia-sip did not finish its shutdown, leaving it\n");
+            alive = true;
+        }
         l->nua = NULL;
     }
-    if (l->root != NULL)
+    if (l->root != NULL && !alive)
         su_root_destroy(l->root);
     l->root = NULL;
-    su_deinit();
+    if (!alive)
+        su_deinit();
 }
 
 static mcsec_err loop_open(struct loop *l, const char *bind_url, bool server, char *msg,
@@ -191,13 +229,14 @@ static void install(int sig, struct sigaction *old)
     sigaction(sig, &sa, old);
 }
 
-mcsec_err sip_serve(const struct sip_server_cfg *cfg, uint64_t *answered, char *msg, size_t msg_cap)
+mcsec_err sip_serve(const struct sip_server_cfg *cfg, struct sip_serve_stats *st, char *msg,
+                    size_t msg_cap)
 {
     struct loop l;
     struct sigaction old_int, old_term;
     memset(&l, 0, sizeof l);
     l.cfg = cfg;
-    *answered = 0;
+    memset(st, 0, sizeof *st);
     stop_requested = 0;
     install(SIGINT, &old_int);
     install(SIGTERM, &old_term);
@@ -214,8 +253,8 @@ mcsec_err sip_serve(const struct sip_server_cfg *cfg, uint64_t *answered, char *
                 su_root_run(l.root);
         }
         su_timer_destroy(poll);
-        *answered = l.answered;
-        loop_close(&l);
+        loop_close(&l); /* may still answer MESSAGEs (503): count after it */
+        *st = l.stats;
     }
     sigaction(SIGINT, &old_int, NULL);
     sigaction(SIGTERM, &old_term, NULL);

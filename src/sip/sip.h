@@ -47,15 +47,30 @@ struct sip_server_cfg {
     void *ctx;
 };
 
+/* What a server did, final once sip_serve returned. */
+struct sip_serve_stats {
+    uint64_t answered;    /* MESSAGEs given to on_message (and answered with its status) */
+    uint64_t unavailable; /* MESSAGEs that came after the stop: 503, on_message not called */
+};
+
 /*
  * Serves MESSAGE requests until SIGINT or SIGTERM arrives or cfg->count
  * MESSAGEs were answered (other methods are answered 405 by sofia-sip).
- * Prints "listening on URI" to stderr once bound. *answered gets the number
- * of MESSAGEs answered. MCSEC_ERR_IO when the URI cannot be bound (msg says why).
+ * From the stop on, no MESSAGE reaches on_message: those still queued or
+ * arriving while sofia-sip shuts down are answered 503 Service Unavailable.
+ * Prints "listening on URI" to stderr once bound. *st gets the counts.
+ * MCSEC_ERR_IO when the URI cannot be bound (msg says why).
  * Signal handlers for SIGINT/SIGTERM are installed for the duration and restored.
  */
-MCSEC_MUST_CHECK mcsec_err sip_serve(const struct sip_server_cfg *cfg, uint64_t *answered,
+MCSEC_MUST_CHECK mcsec_err sip_serve(const struct sip_server_cfg *cfg, struct sip_serve_stats *st,
                                      char *msg, size_t msg_cap);
+
+/*
+ * True once SIGINT or SIGTERM arrived during sip_serve: an on_message that
+ * waits for something (a sink process) polls it to give up promptly.
+ * Async-signal-safe to read.
+ */
+bool sip_stop_requested(void);
 
 struct sip_send_req {
     const char *request_uri;  /* where to send: "sip:127.0.0.1:5070" (TCP is added) */
