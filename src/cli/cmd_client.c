@@ -62,6 +62,7 @@ static void put_status(struct cli_json *j, const struct client_status *st)
     for (size_t i = 0; i < st->n_stale; i++)
         cli_json_u64(j, NULL, st->stale[i]);
     cli_json_array_end(j);
+    cli_json_u64(j, "ignored_key_sets", st->n_ignored); /* beyond the newest 64: not checked */
     cli_json_u64(j, "external_certificates", st->n_external_certs);
 }
 
@@ -240,6 +241,7 @@ enum {
     W_CERT_REFRESH,
     W_ONCE,
     W_MAX_RUNTIME,
+    W_KEEP,
     N_WATCH_OPTS
 };
 
@@ -260,6 +262,9 @@ static const struct cli_opt watch_opts[N_WATCH_OPTS] = {
     [W_ONCE] = {"once", CLI_OPT_FLAG, 0, 0, 0,
                 "do what is due now and exit (non-zero without the current period's keys)"},
     [W_MAX_RUNTIME] = {"max-runtime", CLI_OPT_U64, 0, 0, 0, "stop after this many seconds"},
+    [W_KEEP] = {"keep", CLI_OPT_U64, 0, 0, 0,
+                "after each fetch, delete key sets older than this many periods before the "
+                "current one (default 1: the previous period is kept for late messages)"},
 };
 
 static volatile sig_atomic_t watch_stop; /* the signal that asked us to stop, or 0 */
@@ -277,6 +282,8 @@ struct watcher {
     char token[TOKEN_MAX + 1];
     const char *token_arg;
     bool once;
+    uint64_t keep;       /* periods kept before the current one */
+    size_t pruned;       /* key sets removed after the last action */
     int64_t deadline_ms; /* INT64_MAX: none */
     uint64_t rng;        /* jitter only: not a secret */
     unsigned actions;
@@ -374,6 +381,9 @@ static mcsec_err perform(struct watcher *w, const struct watch_action *a,
                       : client_fetch(&w->c, &t, 1, got, &n_got);
     if (w->token_arg[0] == '@')
         MCSEC_WIPE(w->token);
+    w->pruned = 0;
+    if (e == MCSEC_OK && n_got == 1 && v->current_period > w->keep)
+        e = client_prune(&w->c, v->current_period - w->keep, &w->pruned);
     return e;
 }
 
@@ -389,6 +399,8 @@ static void report(struct watcher *w, const char *event, const struct watch_acti
     if (fetch)
         cli_json_u64(&j, "period", a->period);
     cli_json_cstring(&j, "result", e == MCSEC_OK ? "ok" : "error");
+    if (fetch && e == MCSEC_OK)
+        cli_json_u64(&j, "pruned", w->pruned);
     if (e != MCSEC_OK)
         cli_json_cstring(&j, "error", msg);
     cli_json_i64(&j, "time", now_s);
@@ -401,6 +413,8 @@ static void report(struct watcher *w, const char *event, const struct watch_acti
     fprintf(stderr, "mcsec client watch: ts=%s event=%s", ts, event);
     if (fetch)
         fprintf(stderr, " period=%llu", (unsigned long long)a->period);
+    if (fetch && e == MCSEC_OK)
+        fprintf(stderr, " pruned=%zu", w->pruned);
     fprintf(stderr, " result=%s", e == MCSEC_OK ? "ok" : "error");
     if (e != MCSEC_OK)
         fprintf(stderr, " failures=%u error=\"%s\"", w->st.failures, msg);
@@ -492,6 +506,7 @@ static void watcher_setup(struct watcher *w, struct cli_run *r)
                                  ? watch_s_to_ms(refresh > INT64_MAX ? INT64_MAX : (int64_t)refresh)
                                  : 0;
     w->once = v[W_ONCE].present;
+    w->keep = v[W_KEEP].present ? v[W_KEEP].u64 : 1;
     int64_t now = clock_ms();
     uint64_t max_run = v[W_MAX_RUNTIME].u64;
     w->deadline_ms =

@@ -14,6 +14,7 @@
 #include <time.h>
 
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <curl/curl.h>
 #include <openssl/crypto.h>
@@ -721,45 +722,103 @@ static bool key_file_period(const char *name, uint64_t *p)
     return true;
 }
 
-static int cmp_u64(const void *a, const void *b)
+/* Keeps the CLIENT_MAX_PERIODS newest periods in keep[] (ascending); counts the others. */
+static void keep_newest(uint64_t *keep, size_t *n, size_t *n_ignored, uint64_t p)
 {
-    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
-    return (x > y) - (x < y);
+    size_t i = *n;
+    if (*n == CLIENT_MAX_PERIODS) {
+        (*n_ignored)++;
+        if (p < keep[0])
+            return;
+        memmove(keep, keep + 1, (CLIENT_MAX_PERIODS - 1) * sizeof keep[0]); /* drop the oldest */
+        i = --*n;
+    }
+    while (i > 0 && keep[i - 1] > p) {
+        keep[i] = keep[i - 1];
+        i--;
+    }
+    keep[i] = p;
+    (*n)++;
 }
 
-/* Every key set file of the current certificate validates (else the whole store is refused);
- * those of a previous certificate are listed as stale. */
-static mcsec_err check_key_sets(struct client *c, const struct store *s, struct client_status *st)
+/* The period numbers of keysets/ (the newest CLIENT_MAX_PERIODS; *n_ignored the others). */
+static mcsec_err list_key_sets(struct client *c, const char *dir, uint64_t *keep, size_t *n,
+                               size_t *n_ignored)
 {
-    char dir[CLIENT_PATH_MAX];
-    mcsec_err e = join(dir, sizeof dir, s->dir, KEYSETS_DIR);
-    if (e == MCSEC_OK && (e = client_private_dir(dir)) != MCSEC_OK)
-        return fail(c, e, "%s: must be ours and mode 0700", dir);
     DIR *d = opendir(dir);
     if (d == NULL)
         return fail(c, MCSEC_ERR_IO, "%s: cannot list", dir);
-    struct kmsif_key_set *ks = malloc(sizeof *ks);
     struct dirent *de;
-    if (ks == NULL)
-        e = MCSEC_ERR_NOMEM;
-    while (e == MCSEC_OK && (de = readdir(d)) != NULL) {
+    while ((de = readdir(d)) != NULL) {
         uint64_t p = 0;
-        if (!key_file_period(de->d_name, &p))
-            continue; /* temporaries of an interrupted write, "." and ".." */
-        bool stale = false;
-        if (st->n_periods + st->n_stale >= CLIENT_MAX_PERIODS)
-            e = fail(c, MCSEC_ERR_LENGTH, "%s: too many key sets", dir);
-        else if ((e = load_key_set(c, s, ks, p, &stale)) == MCSEC_OK && stale)
-            st->stale[st->n_stale++] = p;
-        else if (e == MCSEC_OK)
-            st->periods[st->n_periods++] = p;
+        if (key_file_period(de->d_name, &p)) /* skips temporaries, "." and ".." */
+            keep_newest(keep, n, n_ignored, p);
     }
     closedir(d);
+    return MCSEC_OK;
+}
+
+/*
+ * Every key set file of the current certificate validates (else the whole store is
+ * refused); those of a previous certificate are listed as stale. Only the newest
+ * CLIENT_MAX_PERIODS files are looked at; st->n_ignored counts the older ones.
+ */
+static mcsec_err check_key_sets(struct client *c, const struct store *s, struct client_status *st)
+{
+    char dir[CLIENT_PATH_MAX];
+    uint64_t listed[CLIENT_MAX_PERIODS];
+    size_t n_listed = 0;
+    mcsec_err e = join(dir, sizeof dir, s->dir, KEYSETS_DIR);
+    if (e == MCSEC_OK && (e = client_private_dir(dir)) != MCSEC_OK)
+        return fail(c, e, "%s: must be ours and mode 0700", dir);
+    if (e == MCSEC_OK)
+        e = list_key_sets(c, dir, listed, &n_listed, &st->n_ignored);
+    struct kmsif_key_set *ks = malloc(sizeof *ks);
+    if (e == MCSEC_OK && ks == NULL)
+        e = MCSEC_ERR_NOMEM;
+    for (size_t i = 0; e == MCSEC_OK && i < n_listed; i++) {
+        bool stale = false;
+        if ((e = load_key_set(c, s, ks, listed[i], &stale)) == MCSEC_OK && stale)
+            st->stale[st->n_stale++] = listed[i];
+        else if (e == MCSEC_OK)
+            st->periods[st->n_periods++] = listed[i];
+    }
     if (ks != NULL)
         MCSEC_WIPE(*ks);
     free(ks);
-    qsort(st->periods, st->n_periods, sizeof st->periods[0], cmp_u64);
-    qsort(st->stale, st->n_stale, sizeof st->stale[0], cmp_u64);
+    return e;
+}
+
+mcsec_err client_prune(struct client *c, uint64_t before, size_t *n_removed)
+{
+    struct store *s = calloc(1, sizeof *s);
+    char dir[CLIENT_PATH_MAX], path[CLIENT_PATH_MAX];
+    *n_removed = 0;
+    c->msg[0] = '\0';
+    if (s == NULL)
+        return MCSEC_ERR_NOMEM;
+    mcsec_err e = store_open(c, s);
+    DIR *d = NULL;
+    if (e == MCSEC_OK && (e = join(dir, sizeof dir, s->dir, KEYSETS_DIR)) == MCSEC_OK &&
+        (d = opendir(dir)) == NULL)
+        e = fail(c, MCSEC_ERR_IO, "%s: cannot list", dir);
+    struct dirent *de;
+    while (e == MCSEC_OK && (de = readdir(d)) != NULL) {
+        uint64_t p = 0;
+        if (!key_file_period(de->d_name, &p) || p >= before)
+            continue;
+        /* unlink is atomic: the file is either there whole or gone */
+        if ((e = key_set_path(path, sizeof path, s, p)) == MCSEC_OK && unlink(path) != 0)
+            e = fail(c, MCSEC_ERR_IO, "%s: cannot remove", path);
+        else if (e == MCSEC_OK)
+            (*n_removed)++;
+    }
+    if (d != NULL)
+        closedir(d);
+    if (e == MCSEC_OK && *n_removed > 0 && (e = client_fsync_dir(dir)) != MCSEC_OK)
+        fail(c, e, "%s: cannot sync", dir);
+    store_wipe(s);
+    free(s);
     return e;
 }
 

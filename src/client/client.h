@@ -18,7 +18,7 @@
 
 #define CLIENT_MSG_MAX         512
 #define CLIENT_PATH_MAX        1024
-#define CLIENT_MAX_PERIODS     64   /* key set files listed by status */
+#define CLIENT_MAX_PERIODS     64   /* key set files checked by status (the newest) */
 #define CLIENT_RECORD_MAX      8192 /* octets of one keystore record file */
 #define CLIENT_RECORD_FIELDS   32
 #define CLIENT_STORE_KEY_BYTES 32
@@ -86,6 +86,8 @@ MCSEC_MUST_CHECK mcsec_err client_record_i64(const struct client_record *r, cons
  * fsync, rename over path, fsync of the directory. Returns MCSEC_OK or MCSEC_ERR_IO.
  */
 MCSEC_MUST_CHECK mcsec_err client_write_atomic(const char *path, const uint8_t *data, size_t len);
+/* fsync of a directory (after renames or unlinks in it). MCSEC_OK or MCSEC_ERR_IO. */
+MCSEC_MUST_CHECK mcsec_err client_fsync_dir(const char *dir);
 /*
  * Reads a regular file of at most max octets that is owned by us and not
  * accessible by group or others (else MCSEC_ERR_CONFIG). *out is malloc'd
@@ -163,6 +165,7 @@ struct client_status {
     uint64_t current_period;
     int64_t next_period_start; /* Unix seconds */
     bool have_current, have_next;
+    size_t n_ignored; /* key set files older than the newest CLIENT_MAX_PERIODS: not checked */
     size_t n_external_certs;
 };
 
@@ -197,6 +200,12 @@ MCSEC_MUST_CHECK mcsec_err client_import(struct client *c, const struct kmsif_ce
  * are listed in st->stale, never used, and replaced by the next fetch of their period.
  */
 MCSEC_MUST_CHECK mcsec_err client_status(struct client *c, struct client_status *st, int64_t now);
+
+/*
+ * Removes the key set records of the periods before `before` (stale ones included): one
+ * unlink per file (atomic), then an fsync of keysets/. *n_removed: how many.
+ */
+MCSEC_MUST_CHECK mcsec_err client_prune(struct client *c, uint64_t before, size_t *n_removed);
 
 /*
  * Loads the validated key set of a period from the keystore (secrets: wipe

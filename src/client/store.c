@@ -325,6 +325,16 @@ mcsec_err client_record_finish(struct client_recbuf *b, const uint8_t key[CLIENT
 
 /* ---- files ----------------------------------------------------------------- */
 
+mcsec_err client_fsync_dir(const char *dir)
+{
+    int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0)
+        return MCSEC_ERR_IO;
+    int rc = fsync(fd);
+    close(fd);
+    return rc == 0 ? MCSEC_OK : MCSEC_ERR_IO;
+}
+
 static mcsec_err fsync_dir_of(const char *path)
 {
     char dir[CLIENT_PATH_MAX];
@@ -336,12 +346,7 @@ static mcsec_err fsync_dir_of(const char *path)
         return MCSEC_ERR_IO;
     memcpy(dir, slash == NULL ? "." : path, n);
     dir[n] = '\0';
-    int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (fd < 0)
-        return MCSEC_ERR_IO;
-    int rc = fsync(fd);
-    close(fd);
-    return rc == 0 ? MCSEC_OK : MCSEC_ERR_IO;
+    return client_fsync_dir(dir);
 }
 
 static bool write_all(int fd, const uint8_t *p, size_t n)
