@@ -454,7 +454,7 @@ static void act(struct watcher *w, const struct watch_action *a, const struct wa
 static void store_refused(struct watcher *w, mcsec_err e, int64_t now_ms)
 {
     struct watch_view none = {0};
-    watch_on_failure(&w->cfg, &none, &w->st, WATCH_FAIL_AUTH, 0, next_rand(&w->rng), now_ms);
+    watch_on_failure(&w->cfg, &none, &w->st, WATCH_FAIL_STORE, 0, next_rand(&w->rng), now_ms);
     report(w, "status", NULL, e, w->c.msg[0] != '\0' ? w->c.msg : mcsec_strerror(e),
            w->st.retry_at_ms);
 }

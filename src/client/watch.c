@@ -50,8 +50,16 @@ int64_t watch_lead_ms(const struct watch_config *cfg, uint64_t period_len)
 
 int64_t watch_cap_ms(const struct watch_config *cfg, uint64_t period_len)
 {
+    if (period_len == 0)
+        return WATCH_CAP_MS; /* no certificate yet: no period to hurry for */
     int64_t cap = min64(WATCH_CAP_MS, watch_lead_ms(cfg, period_len) / 4);
-    return cap < WATCH_BASE_MS ? WATCH_BASE_MS : cap;
+    return cap < WATCH_MIN_CAP_MS ? WATCH_MIN_CAP_MS : cap;
+}
+
+/* The long wait of an authorization refusal or a refused store: independent of --lead. */
+static int64_t long_wait_ms(void)
+{
+    return min64(WATCH_CAP_MS * WATCH_AUTH_FACTOR, WATCH_AUTH_MAX_MS);
 }
 
 static int64_t refresh_interval(const struct watch_config *cfg)
@@ -153,7 +161,9 @@ int64_t watch_on_failure(const struct watch_config *cfg, const struct watch_view
     if (s->failures < UINT_MAX)
         s->failures++;
     int64_t cap = watch_cap_ms(cfg, v->period_len), d;
-    if (f == WATCH_FAIL_AUTH)
+    if (f == WATCH_FAIL_STORE)
+        d = long_wait_ms();
+    else if (f == WATCH_FAIL_AUTH)
         d = min64(cap * WATCH_AUTH_FACTOR, WATCH_AUTH_MAX_MS);
     else
         d = exponential_ms(s->failures, cap);

@@ -11,9 +11,11 @@
  * cert_refresh_ms and at once after a fetch refused a key set as invalid
  * (the KMS may have rolled its certificate over); after a failure wait an
  * exponentially growing, jittered delay (base 1 s, cap min(5 min, lead/4),
- * at least 1 s), at least the server's Retry-After, never past the next
- * period boundary; an authorization refusal (401/403/revoked) waits
- * WATCH_AUTH_FACTOR times the cap instead (still bounded by the boundary).
+ * at least 5 s; 5 min while no certificate tells the period), at least the
+ * server's Retry-After (at most 1 h), never past the next period boundary;
+ * an authorization refusal (401/403/revoked) waits WATCH_AUTH_FACTOR times
+ * the cap instead (still bounded by the boundary); a store that does not
+ * load waits the long delay of WATCH_AUTH_FACTOR * WATCH_CAP_MS (at most 1 h).
  */
 #ifndef MCSEC_CLIENT_WATCH_H
 #define MCSEC_CLIENT_WATCH_H
@@ -27,6 +29,7 @@
 #define WATCH_MAX_LEAD_MS     3600000 /* default lead is at most one hour */
 #define WATCH_BASE_MS         1000    /* first retry delay */
 #define WATCH_CAP_MS          300000  /* retry delays grow to at most 5 min ... */
+#define WATCH_MIN_CAP_MS      5000    /* ... and at least to 5 s, whatever --lead says */
 #define WATCH_AUTH_FACTOR     10      /* ... an authorization refusal waits 10 caps */
 #define WATCH_AUTH_MAX_MS     3600000 /* but at most an hour */
 #define WATCH_CERT_REFRESH_MS 3600000 /* default certificate refresh interval */
@@ -73,6 +76,7 @@ enum watch_failure {
     WATCH_FAIL_TRANSIENT, /* network, HTTP 5xx/429, busy: back off */
     WATCH_FAIL_AUTH,      /* 401, 403, revoked: long back-off, reported */
     WATCH_FAIL_KEY,       /* a key set refused by validation: refresh the certificate */
+    WATCH_FAIL_STORE,     /* the keystore does not load (damaged, unsafe): needs a person */
 };
 
 /* A fresh state: nothing failed, certificate refreshed at now_ms (or never, when not held). */
@@ -84,7 +88,10 @@ void watch_state_init(struct watch_state *s, bool initialised, int64_t now_ms);
  */
 int64_t watch_lead_ms(const struct watch_config *cfg, uint64_t period_len);
 
-/* The cap of the retry delay: min(WATCH_CAP_MS, lead / 4), at least WATCH_BASE_MS. */
+/*
+ * The cap of the retry delay: min(WATCH_CAP_MS, lead / 4), at least WATCH_MIN_CAP_MS;
+ * WATCH_CAP_MS when period_len is 0 (not initialised: the period is unknown).
+ */
 int64_t watch_cap_ms(const struct watch_config *cfg, uint64_t period_len);
 
 /*
@@ -112,7 +119,8 @@ enum watch_failure watch_classify(mcsec_err e);
  * Bookkeeping after a failure: failures + 1 and retry_at set to now plus
  * the delay (WATCH_FAIL_KEY: none the first time, so the certificate is
  * refreshed at once; it also sets cert_refresh_due): base * 2^(failures-1) capped at watch_cap_ms
- * (auth: the long delay), with equal jitter (half fixed, half rand % (half + 1)), at least
+ * (auth: the long delay; store: min(WATCH_AUTH_FACTOR * WATCH_CAP_MS, WATCH_AUTH_MAX_MS)
+ * whatever the period), with equal jitter (half fixed, half rand % (half + 1)), at least
  * retry_after_ms (the server's Retry-After; 0: none), and no later than the
  * next period boundary when that is still ahead. Returns the delay in ms.
  */

@@ -41,12 +41,20 @@ static void test_lead(void)
     CHECK(watch_lead_ms(&c, 20) == 8000);
     c.lead_ms = 0;
     CHECK(watch_lead_ms(&c, 20) == 0);
-    /* Cap: min(5 min, lead/4), at least 1 s. */
+    /* Cap: min(5 min, lead/4), at least 5 s whatever --lead says. */
     CHECK(watch_cap_ms(&defaults, 86400) == 300000);
     CHECK(watch_cap_ms(&defaults, 3600) == 90000);
+    c.lead_ms = 40000;
+    CHECK(watch_cap_ms(&c, 200) == 10000);
     c.lead_ms = 8000;
-    CHECK(watch_cap_ms(&c, 20) == 2000);
-    CHECK(watch_cap_ms(&defaults, 1) == 1000);
+    CHECK(watch_cap_ms(&c, 20) == WATCH_MIN_CAP_MS);
+    CHECK(watch_cap_ms(&defaults, 1) == WATCH_MIN_CAP_MS);
+    c.lead_ms = 0; /* --lead 0 does not turn retries into a 1 s loop */
+    CHECK(watch_cap_ms(&c, 20) == WATCH_MIN_CAP_MS);
+    CHECK(watch_cap_ms(&c, 86400) == WATCH_MIN_CAP_MS);
+    /* No certificate yet (period unknown): the normal cap, not the tiny-period one. */
+    CHECK(watch_cap_ms(&defaults, 0) == WATCH_CAP_MS);
+    CHECK(watch_cap_ms(&c, 0) == WATCH_CAP_MS);
 }
 
 static void test_what_is_due(void)
@@ -184,12 +192,38 @@ static void test_backoff(void)
     watch_on_success(&s, WATCH_FETCH_NEXT, now);
     CHECK(s.failures == 0 && s.retry_at_ms == 0);
 
-    /* Small lead: the cap is lead/4 (8 s lead -> 2 s), at least 1 s. */
+    /* Small lead: the cap is lead/4 (8 s lead -> 2 s), raised to 5 s. */
     struct watch_config small = {8000, 0};
     struct watch_view v20 = view_at(20, now, true, false);
     s.failures = 50;
     d = watch_on_failure(&small, &v20, &s, WATCH_FAIL_TRANSIENT, 0, test_rand_u64(), now);
-    CHECK(d >= 1000 && d <= 2000);
+    CHECK(d >= WATCH_MIN_CAP_MS / 2 && d <= WATCH_MIN_CAP_MS);
+}
+
+/* Not initialised (no certificate: period unknown) and a refused store: no fast loops. */
+static void test_slow_without_period(void)
+{
+    struct watch_config c = {-1, 0};
+    int64_t now = S(1700000002);
+    struct watch_view none = {0};
+    struct watch_state s;
+    watch_state_init(&s, false, now);
+    int64_t d = 0;
+    for (unsigned n = 1; n <= 12; n++)
+        d = watch_on_failure(&c, &none, &s, WATCH_FAIL_TRANSIENT, 0, test_rand_u64(), now);
+    CHECK(d >= WATCH_CAP_MS / 2 && d <= WATCH_CAP_MS); /* 2^11 s capped at 5 min, not 1 s */
+    /* A damaged store: the long wait at once, whatever --lead and the period. */
+    struct watch_config lead0 = {0, 0};
+    for (int i = 0; i < 50; i++) {
+        s.failures = 0;
+        d = watch_on_failure(&lead0, &none, &s, WATCH_FAIL_STORE, 0, test_rand_u64(), now);
+        CHECK(d >= 1500000 && d <= 3000000);
+    }
+    /* Authorization refusal with --lead 0 and 20 s periods: 10 raised caps, not 10 s. */
+    struct watch_view v20 = view_at(20, now, false, false);
+    s.failures = 0;
+    d = watch_on_failure(&lead0, &v20, &s, WATCH_FAIL_AUTH, 0, test_rand_u64(), now);
+    CHECK(d >= WATCH_MIN_CAP_MS * WATCH_AUTH_FACTOR / 2 || s.retry_at_ms == v20.next_start_ms);
 }
 
 static void test_key_refused(void)
@@ -318,6 +352,7 @@ int main(void)
     test_lead();
     test_what_is_due();
     test_backoff();
+    test_slow_without_period();
     test_key_refused();
     test_simulated_rollover();
     test_edges();
