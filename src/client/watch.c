@@ -174,8 +174,9 @@ int64_t watch_on_failure(const struct watch_config *cfg, const struct watch_view
         if (s->failures == 1)
             d = 0; /* refresh the certificate at once, the first time */
     }
+    /* A KMS or proxy may ask for anything: a day-long Retry-After is not honoured. */
     if (retry_after_ms > d)
-        d = retry_after_ms;
+        d = min64(retry_after_ms, WATCH_AUTH_MAX_MS);
     int64_t at = watch_add_ms(now_ms, d);
     /* At the boundary the next period's keys become the current ones: never wait past it. */
     if (v->initialised && v->next_start_ms > now_ms && at > v->next_start_ms)

@@ -121,8 +121,8 @@ enum watch_failure watch_classify(mcsec_err e);
  * refreshed at once; it also sets cert_refresh_due): base * 2^(failures-1) capped at watch_cap_ms
  * (auth: the long delay; store: min(WATCH_AUTH_FACTOR * WATCH_CAP_MS, WATCH_AUTH_MAX_MS)
  * whatever the period), with equal jitter (half fixed, half rand % (half + 1)), at least
- * retry_after_ms (the server's Retry-After; 0: none), and no later than the
- * next period boundary when that is still ahead. Returns the delay in ms.
+ * retry_after_ms (the server's Retry-After; 0: none; at most WATCH_AUTH_MAX_MS), and no later than
+ * the next period boundary when that is still ahead. Returns the delay in ms.
  */
 int64_t watch_on_failure(const struct watch_config *cfg, const struct watch_view *v,
                          struct watch_state *s, enum watch_failure f, int64_t retry_after_ms,

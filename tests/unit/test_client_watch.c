@@ -173,6 +173,14 @@ static void test_backoff(void)
     s.failures = 10;
     d = watch_on_failure(&c, &v, &s, WATCH_FAIL_TRANSIENT, 1000, 0, now);
     CHECK(d == 150000);
+    /* ... it is capped at an hour when no boundary bounds it (not initialised) ... */
+    struct watch_view unknown = {0};
+    s.failures = 0;
+    d = watch_on_failure(&c, &unknown, &s, WATCH_FAIL_TRANSIENT, S(100000), 0, now);
+    CHECK(d == WATCH_AUTH_MAX_MS);
+    struct watch_view far = view_at(86400 * 30, now, false, false);
+    d = watch_on_failure(&c, &far, &s, WATCH_FAIL_TRANSIENT, S(100000), 0, now);
+    CHECK(d == WATCH_AUTH_MAX_MS);
     /* ... and it is bounded by the boundary as well. */
     d = watch_on_failure(&c, &v, &s, WATCH_FAIL_TRANSIENT, S(3600 * 48), 0, late);
     CHECK(d == 2000);
