@@ -16,6 +16,7 @@
 #include "cli.h"
 #include "client/client.h"
 #include "client/watch.h"
+#include "kmsd/log.h"
 
 enum { KMS, TOKEN, CA, STORE, USER, TIME, TIMEOUT, N_CLIENT_OPTS };
 
@@ -416,8 +417,13 @@ static void report(struct watcher *w, const char *event, const struct watch_acti
     if (fetch && e == MCSEC_OK)
         fprintf(stderr, " pruned=%zu", w->pruned);
     fprintf(stderr, " result=%s", e == MCSEC_OK ? "ok" : "error");
-    if (e != MCSEC_OK)
-        fprintf(stderr, " failures=%u error=\"%s\"", w->st.failures, msg);
+    if (e != MCSEC_OK) {
+        /* msg may carry a KMS's ErrorMsg or a URL: escaped and quoted as the daemon's log
+         * does, so that it cannot end the line or forge another one */
+        char esc[4 * CLIENT_MSG_MAX + 3];
+        kmsd_log_value(esc, sizeof esc, msg);
+        fprintf(stderr, " failures=%u error=%s", w->st.failures, esc);
+    }
     fprintf(stderr, " next_wakeup=%s\n", wk);
 }
 

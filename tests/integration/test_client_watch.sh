@@ -146,6 +146,19 @@ rc=0
     >"$T/once2.out" 2>"$T/once2.err" || rc=$?
 eq "--once without a KMS: exit 1" "$rc" 1
 grep -q "current period's key set could not be obtained" "$T/once2.err" || fail "$(cat "$T/once2.err")"
+# the key=value log escapes the error text: a newline in it (here from the URL, as a KMS's
+# ErrorMsg could carry one) cannot forge a log line
+rc=0
+"$MCSEC" client watch --kms "http://127.0.0.1:9/
+mcsec client watch: ts=forged event=fetch_current result=ok" --token "@$T/tok2" --store "$T/s3" \
+    --once >"$T/once4.out" 2>"$T/once4.err" || rc=$?
+eq "--once against a bad URL: exit 1" "$rc" 1
+grep -q "ts=forged" "$T/once4.err" || fail "the URL is not in the log: $(cat "$T/once4.err")"
+grep -q "^mcsec client watch: ts=forged" "$T/once4.err" && fail "forged log line: $(cat "$T/once4.err")"
+grep -q 'error="[^"]*\\x0amcsec client watch: ts=forged' "$T/once4.err" ||
+    fail "newline not escaped as \\x0a: $(cat "$T/once4.err")"
+js "$T/once4.out" 'L[0]["error"]' >/dev/null || fail "JSON line broken: $(cat "$T/once4.out")"
+pass "error text escaped in the key=value log"
 rc=0
 "$MCSEC" client watch --kms "$BASE" --token "@$T/absent" --store "$T/s3" --once \
     >"$T/once3.out" 2>"$T/once3.err" || rc=$?
