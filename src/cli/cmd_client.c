@@ -80,10 +80,26 @@ static int lib_fail(struct cli_run *r, struct client *c, const char *what, mcsec
 
 enum action { ACT_INIT, ACT_FETCH };
 
+/* A U64 option that must lie in [lo, hi] when given. */
+static bool in_range(const char *command, const char *name, const struct cli_value *v, uint64_t lo,
+                     uint64_t hi)
+{
+    if (!v->present || (v->u64 >= lo && v->u64 <= hi))
+        return true;
+    if (hi == UINT64_MAX)
+        cli_error(command, "--%s: at least %llu s", name, (unsigned long long)lo);
+    else
+        cli_error(command, "--%s: %llu to %llu seconds", name, (unsigned long long)lo,
+                  (unsigned long long)hi);
+    return false;
+}
+
 static int run_net(struct cli_run *r, enum action act)
 {
     const struct cli_value *v = r->v;
     static char token[TOKEN_MAX + 1];
+    if (!in_range(r->command, "timeout", &v[TIMEOUT], 1, 3600))
+        return CLI_EXIT_USAGE;
     if (!cli_token_load(token, sizeof token, v[TOKEN].text)) {
         cli_error(r->command, "--token: cannot read the token file");
         return CLI_EXIT_USAGE;
@@ -94,7 +110,7 @@ static int run_net(struct cli_run *r, enum action act)
         .ca_file = v[CA].present ? v[CA].text : NULL,
         .store_dir = v[STORE].text,
         .user_uri = v[USER].present ? v[USER].text : NULL,
-        .timeout_seconds = v[TIMEOUT].present ? (long)(v[TIMEOUT].u64 % 3600) : 0,
+        .timeout_seconds = v[TIMEOUT].present ? (long)v[TIMEOUT].u64 : 0,
     };
     int rc = CLI_EXIT_OK;
     mcsec_err e = client_global_init();
@@ -311,7 +327,13 @@ static bool install_stop_handlers(void)
     memset(&sa, 0, sizeof sa);
     sa.sa_handler = on_stop_signal; /* no SA_RESTART: the sleep returns at once */
     sigemptyset(&sa.sa_mask);
-    return sigaction(SIGINT, &sa, NULL) == 0 && sigaction(SIGTERM, &sa, NULL) == 0;
+    /* A reader that goes away (watch | head) is an output error, not a silent death. */
+    struct sigaction ign;
+    memset(&ign, 0, sizeof ign);
+    ign.sa_handler = SIG_IGN;
+    sigemptyset(&ign.sa_mask);
+    return sigaction(SIGINT, &sa, NULL) == 0 && sigaction(SIGTERM, &sa, NULL) == 0 &&
+           sigaction(SIGPIPE, &ign, NULL) == 0;
 }
 
 /* Sleeps until at_ms (wall clock) or a stop signal. The signals stay blocked between the
@@ -406,8 +428,10 @@ static void report(struct watcher *w, const char *event, const struct watch_acti
         cli_json_cstring(&j, "error", msg);
     cli_json_i64(&j, "time", now_s);
     cli_json_i64(&j, "next_wakeup", wake_s);
-    if (!cli_json_print(&j))
-        cli_error(w->r->command, "cannot write the output");
+    if (!cli_json_print(&j)) {
+        cli_error(w->r->command, "cannot write the output: stopping");
+        watch_stop = SIGPIPE;
+    }
     char ts[32], wk[32];
     kmsif_format_time(ts, now_s);
     kmsif_format_time(wk, wake_s);
@@ -503,7 +527,7 @@ static void watcher_setup(struct watcher *w, struct cli_run *r)
         .ca_file = v[W_CA].present ? v[W_CA].text : NULL,
         .store_dir = v[W_STORE].text,
         .user_uri = v[W_USER].present ? v[W_USER].text : NULL,
-        .timeout_seconds = v[W_TIMEOUT].present ? (long)(v[W_TIMEOUT].u64 % 3600) : 0,
+        .timeout_seconds = v[W_TIMEOUT].present ? (long)v[W_TIMEOUT].u64 : 0,
     };
     uint64_t lead = v[W_LEAD].u64, refresh = v[W_CERT_REFRESH].u64;
     w->cfg.lead_ms =
@@ -545,6 +569,9 @@ static int watch_finish(struct watcher *w)
 
 static int run_watch(struct cli_run *r)
 {
+    if (!in_range(r->command, "timeout", &r->v[W_TIMEOUT], 1, 3600) ||
+        !in_range(r->command, "cert-refresh", &r->v[W_CERT_REFRESH], 1, UINT64_MAX))
+        return CLI_EXIT_USAGE;
     struct watcher *w = calloc(1, sizeof *w);
     if (w == NULL)
         return cli_lib_error(r->command, "memory", MCSEC_ERR_NOMEM);
