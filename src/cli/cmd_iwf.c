@@ -71,6 +71,7 @@ enum {
     V_SINK,
     V_SINK_TIMEOUT,
     V_WINDOW,
+    V_MIKEY_RATE,
     V_COUNT,
     V_KMS,
     V_TOKEN,
@@ -87,6 +88,8 @@ static const struct cli_opt serve_opts[N_V] = {
     {"sink-timeout", CLI_OPT_U64, 0, 0, 0,
      "seconds an exec: sink may take before it is killed and 500 answered (default 5)"},
     {"replay-window", CLI_OPT_U64, 0, 0, 0, "replay window in seconds (default 60)"},
+    {"mikey-rate", CLI_OPT_U64, 0, 0, 0,
+     "MIKEY parts (context set-ups) opened per second, burst twice that (default 20)"},
     {"count", CLI_OPT_U64, 0, 0, 0, "stop after answering this many MESSAGEs"},
     {"kms", CLI_OPT_TEXT, 0, 1, 512, "KMS base URL: fetch missing key material on demand"},
     {"token", CLI_OPT_TEXT, 0, 1, TOKEN_MAX, "bearer access token for --kms, or @FILE"},
@@ -391,11 +394,17 @@ static int run_serve(struct cli_run *r, bool server_role)
         cli_error(r->command, "--replay-window: 1..86400 seconds");
         rc = CLI_EXIT_USAGE;
     }
+    if (rc == CLI_EXIT_OK && v[V_MIKEY_RATE].present &&
+        (v[V_MIKEY_RATE].u64 == 0 || v[V_MIKEY_RATE].u64 > 100000)) {
+        cli_error(r->command, "--mikey-rate: 1..100000 per second");
+        rc = CLI_EXIT_USAGE;
+    }
     struct iwk_endpoint_cfg cfg = {
         .store_dir = v[V_STORE].text,
         .user = v[V_USER].present ? v[V_USER].text : NULL,
         .server = server_role,
         .window_ms = v[V_WINDOW].present ? v[V_WINDOW].u64 * 1000u : 0,
+        .mikey_per_second = v[V_MIKEY_RATE].present ? (unsigned)v[V_MIKEY_RATE].u64 : 0,
         .net = net.kms_url != NULL ? &net : NULL,
     };
     if (rc == CLI_EXIT_OK && (s.d = calloc(1, sizeof *s.d)) == NULL)

@@ -24,6 +24,10 @@ struct iwk_endpoint {
     struct iwk_replay *replay;
     bool server;
     const struct flows_fetch *net;
+    /* Token bucket of MIKEY parts, in thousandths of a token. */
+    uint64_t mikey_rate;
+    uint64_t mikey_milli;
+    uint64_t mikey_last_ms;
     char store_dir[CLIENT_PATH_MAX];
     char user[KMSIF_URI_MAX];
     bool has_user;
@@ -55,6 +59,8 @@ static mcsec_err copy_cfg(struct iwk_endpoint *ep, const struct iwk_endpoint_cfg
     }
     ep->server = cfg->server;
     ep->net = cfg->net;
+    ep->mikey_rate = cfg->mikey_per_second ? cfg->mikey_per_second : IWK_MIKEY_RATE_DEFAULT;
+    ep->mikey_milli = 2 * ep->mikey_rate * 1000u; /* a full burst to start with */
     return MCSEC_OK;
 }
 
@@ -365,6 +371,29 @@ static bool same_context(const struct iwk_context *a, const struct iwk_context *
            strcmp(a->kdf_id, b->kdf_id) == 0;
 }
 
+/*
+ * One token of the MIKEY bucket: refilled at mikey_rate per second up to a
+ * burst of twice that. A clock that goes backwards refills nothing.
+ */
+static bool take_mikey_token(struct iwk_endpoint *ep, uint64_t now_ms)
+{
+    uint64_t burst = 2 * ep->mikey_rate * 1000u;
+    if (now_ms > ep->mikey_last_ms) {
+        uint64_t elapsed = now_ms - ep->mikey_last_ms;
+        uint64_t room = burst - ep->mikey_milli;
+        ep->mikey_milli = elapsed >= room / ep->mikey_rate + 1
+                              ? burst
+                              : ep->mikey_milli + elapsed * ep->mikey_rate;
+        if (ep->mikey_milli > burst)
+            ep->mikey_milli = burst;
+        ep->mikey_last_ms = now_ms;
+    }
+    if (ep->mikey_milli < 1000u)
+        return false;
+    ep->mikey_milli -= 1000u;
+    return true;
+}
+
 /* Row 6: a stored context of the key ID, or the one the MIKEY part sets up. */
 static struct iwk_verdict find_context(struct iwk_endpoint *ep, struct rx *r)
 {
@@ -374,6 +403,8 @@ static struct iwk_verdict find_context(struct iwk_endpoint *ep, struct rx *r)
         return internal_error(e);
     if (r->parts.mikey == NULL)
         return stored ? pass() : forbidden("Unknown key identifier", MCSEC_ERR_NOT_FOUND);
+    if (!take_mikey_token(ep, r->now_ms))
+        return verdict(503, "Too many security context set-ups", MCSEC_ERR_BUSY);
     struct iwk_context cand;
     e = context_from_mikey(ep, &cand, r);
     if (e == MCSEC_OK && stored && !same_context(&cand, &r->ctx))

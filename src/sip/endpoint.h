@@ -13,11 +13,20 @@
 #include "client/flows.h"
 #include "sip/iwk.h"
 
+#define IWK_MIKEY_RATE_DEFAULT 20
+
 struct iwk_endpoint_cfg {
     const char *store_dir; /* keystore root (as for mcsec client) */
     const char *user;      /* identity in the store; NULL: the only one */
     bool server;        /* we are a server (IWF, MCX server): CSK with clients, SPK with servers */
     uint64_t window_ms; /* replay window; 0: IWK_REPLAY_WINDOW_DEFAULT_MS */
+    /*
+     * MIKEY parts opened per second, a token bucket with a burst of twice that:
+     * each costs a SAKKE decapsulation and an ECCSI verification before anything
+     * is authenticated, so a flood is answered 503 instead of eating the CPU.
+     * 0: IWK_MIKEY_RATE_DEFAULT.
+     */
+    unsigned mikey_per_second;
     const struct flows_fetch *net; /* on-demand key fetch for MIKEY parts; NULL: none */
 };
 

@@ -584,6 +584,39 @@ static void test_unknown_key_id(void)
     expect_refused(&iwf, b2.ct, b2.b, b2.len, now_ms, 403, "Unknown key identifier");
 }
 
+/*
+ * The MIKEY bucket: an IWF allowing one set-up per second (burst two) opens
+ * two MIKEY-bearing MESSAGEs at once, answers the third 503 without touching
+ * its store, and takes it a second later.
+ */
+static struct party limited = {"sip:iwf-limited@lmr.example", true, "", NULL};
+
+static void test_mikey_rate(void)
+{
+    static struct body m[3];
+    provision(&limited);
+    iwk_endpoint_close(limited.ep);
+    struct iwk_endpoint_cfg cfg = {
+        .store_dir = limited.store, .user = limited.uri, .server = true, .mikey_per_second = 1};
+    char msg[CLIENT_MSG_MAX];
+    CHECK_OK(iwk_endpoint_open(&limited.ep, &cfg, (int64_t)(now_ms / 1000), msg, sizeof msg));
+    for (int i = 0; i < 3; i++) {
+        CHECK_OK(send_kmm(&m[i], &ue, &limited, 10, false, now_ms));
+        CHECK(m[i].sent.mikey_included); /* unconfirmed: every body carries the I_MESSAGE */
+    }
+    struct iwk_verdict v;
+    for (int i = 0; i < 2; i++) {
+        iwk_endpoint_receive(limited.ep, &v, &dlv, m[i].ct, m[i].b, m[i].len, now_ms);
+        CHECK(v.status == 200);
+        MCSEC_WIPE(dlv);
+    }
+    expect_refused(&limited, m[2].ct, m[2].b, m[2].len, now_ms, 503,
+                   "Too many security context set-ups");
+    iwk_endpoint_receive(limited.ep, &v, &dlv, m[2].ct, m[2].b, m[2].len, now_ms + 1000);
+    CHECK(v.status == 200);
+    MCSEC_WIPE(dlv);
+}
+
 static void cleanup(struct party *p)
 {
     char cmd[512];
@@ -612,10 +645,13 @@ int main(void)
         test_calling_user_id();
         test_client_to_client();
         test_unknown_key_id();
+        test_mikey_rate();
     }
     cleanup(&ue);
     cleanup(&iwf);
     cleanup(&mcx);
+    if (limited.ep != NULL)
+        cleanup(&limited);
     MCSEC_WIPE(dom);
     return check_done();
 }
