@@ -299,10 +299,11 @@ struct watcher {
     char token[TOKEN_MAX + 1];
     const char *token_arg;
     bool once;
-    uint64_t keep;       /* periods kept before the current one */
-    size_t pruned;       /* key sets removed after the last action */
-    int64_t deadline_ms; /* INT64_MAX: none */
-    uint64_t rng;        /* jitter only: not a secret */
+    uint64_t keep;                    /* periods kept before the current one */
+    size_t pruned;                    /* key sets removed after the last action */
+    char prune_error[CLIENT_MSG_MAX]; /* why that prune failed ("": it did not) */
+    int64_t deadline_ms;              /* INT64_MAX: none */
+    uint64_t rng;                     /* jitter only: not a secret */
     unsigned actions;
 };
 
@@ -405,8 +406,16 @@ static mcsec_err perform(struct watcher *w, const struct watch_action *a,
     if (w->token_arg[0] == '@')
         MCSEC_WIPE(w->token);
     w->pruned = 0;
-    if (e == MCSEC_OK && n_got == 1 && v->current_period > w->keep)
-        e = client_prune(&w->c, v->current_period - w->keep, &w->pruned);
+    w->prune_error[0] = '\0';
+    /* A prune that fails leaves old files behind, nothing more: the fetch still succeeded,
+     * the failure is reported apart (prune_error) and the next fetch prunes again. */
+    if (e == MCSEC_OK && n_got == 1 && v->current_period > w->keep) {
+        mcsec_err pe = client_prune(&w->c, v->current_period - w->keep, &w->pruned);
+        if (pe != MCSEC_OK)
+            snprintf(w->prune_error, sizeof w->prune_error, "%s",
+                     w->c.msg[0] != '\0' ? w->c.msg : mcsec_strerror(pe));
+        w->c.msg[0] = '\0';
+    }
     return e;
 }
 
@@ -424,13 +433,15 @@ static void report(struct watcher *w, const char *event, const struct watch_acti
     cli_json_cstring(&j, "result", e == MCSEC_OK ? "ok" : "error");
     if (fetch && e == MCSEC_OK)
         cli_json_u64(&j, "pruned", w->pruned);
+    if (fetch && e == MCSEC_OK && w->prune_error[0] != '\0')
+        cli_json_cstring(&j, "prune_error", w->prune_error);
     if (e != MCSEC_OK)
         cli_json_cstring(&j, "error", msg);
     cli_json_i64(&j, "time", now_s);
     cli_json_i64(&j, "next_wakeup", wake_s);
     if (!cli_json_print(&j)) {
         cli_error(w->r->command, "cannot write the output: stopping");
-        watch_stop = SIGPIPE;
+        watch_stop = SIGPIPE; /* ignored as a signal: here it means "output gone" */
     }
     char ts[32], wk[32];
     kmsif_format_time(ts, now_s);
@@ -441,12 +452,16 @@ static void report(struct watcher *w, const char *event, const struct watch_acti
     if (fetch && e == MCSEC_OK)
         fprintf(stderr, " pruned=%zu", w->pruned);
     fprintf(stderr, " result=%s", e == MCSEC_OK ? "ok" : "error");
+    /* msg may carry a KMS's ErrorMsg or a URL: escaped and quoted as the daemon's log
+     * does, so that it cannot end the line or forge another one */
+    char esc[4 * CLIENT_MSG_MAX + 3];
     if (e != MCSEC_OK) {
-        /* msg may carry a KMS's ErrorMsg or a URL: escaped and quoted as the daemon's log
-         * does, so that it cannot end the line or forge another one */
-        char esc[4 * CLIENT_MSG_MAX + 3];
         kmsd_log_value(esc, sizeof esc, msg);
         fprintf(stderr, " failures=%u error=%s", w->st.failures, esc);
+    }
+    if (fetch && e == MCSEC_OK && w->prune_error[0] != '\0') {
+        kmsd_log_value(esc, sizeof esc, w->prune_error);
+        fprintf(stderr, " prune_error=%s", esc);
     }
     fprintf(stderr, " next_wakeup=%s\n", wk);
 }
@@ -546,6 +561,17 @@ static void watcher_setup(struct watcher *w, struct cli_run *r)
     w->rng = (uint64_t)now ^ ((uint64_t)getpid() << 32);
 }
 
+/* Why the loop ended: a stop signal, an output error (watch_stop SIGPIPE, which is
+ * ignored as a signal), --once or --max-runtime. */
+static const char *stop_reason(const struct watcher *w)
+{
+    if (watch_stop == SIGPIPE)
+        return "output";
+    if (watch_stop != 0)
+        return "signal";
+    return w->once ? "once" : "max_runtime";
+}
+
 /* The final object (printed by main): why we stopped and what the store holds. */
 static int watch_finish(struct watcher *w)
 {
@@ -557,13 +583,12 @@ static int watch_finish(struct watcher *w)
         return CLI_EXIT_REJECTED;
     }
     cli_json_cstring(w->r->out, "event", "stop");
-    cli_json_cstring(w->r->out, "reason",
-                     watch_stop != 0 ? "signal" : (w->once ? "once" : "max_runtime"));
+    cli_json_cstring(w->r->out, "reason", stop_reason(w));
     cli_json_u64(w->r->out, "actions", w->actions);
     if (e == MCSEC_OK)
         put_status(w->r->out, &cs);
-    fprintf(stderr, "mcsec client watch: event=stop reason=%s actions=%u\n",
-            watch_stop != 0 ? "signal" : (w->once ? "once" : "max_runtime"), w->actions);
+    fprintf(stderr, "mcsec client watch: event=stop reason=%s actions=%u\n", stop_reason(w),
+            w->actions);
     return CLI_EXIT_OK;
 }
 

@@ -644,46 +644,85 @@ mcsec_err client_fetch(struct client *c, const int64_t *times, size_t n_times, u
 
 /* ---- status / load ------------------------------------------------------------------ */
 
+/* Tests only (client_set_listed_hook): a concurrent prune at the worst moment. */
+static void (*listed_hook)(const char *keysets_dir);
+
+void client_set_listed_hook(void (*hook)(const char *keysets_dir))
+{
+    listed_hook = hook;
+}
+
+static void call_listed_hook(const struct store *s)
+{
+    char dir[CLIENT_PATH_MAX];
+    if (listed_hook != NULL && join(dir, sizeof dir, s->dir, KEYSETS_DIR) == MCSEC_OK)
+        listed_hook(dir);
+}
+
+/* What a key set file of keysets/ turned out to be when loaded. */
+enum key_set_state {
+    KS_HELD,  /* validated under the current certificate: usable */
+    KS_STALE, /* of a previous certificate: never used, replaced by the next fetch */
+    KS_GONE,  /* removed since it was listed (a concurrent prune or watcher): skipped */
+};
+
 /*
  * A key set record written under another KMS certificate (its cert_fp differs from the
  * current one's) is stale: a certificate rollover made it unusable, it is not a sign of
- * tampering. Records without cert_fp (older stores) belong to the current certificate.
+ * tampering. A record of the current certificate that does not validate is tampered.
+ * A record without cert_fp (written before the field existed) is judged by validation:
+ * held when it validates under the current certificate, else stale. Treating it as
+ * tampered would refuse the whole store after every rollover, and forging such a record
+ * needs the store key, with which any record can be forged anyway.
  */
-static bool record_is_stale(const struct store *s, const struct client_record *r)
+static mcsec_err judge_key_set(const struct store *s, struct kmsif_key_set *ks,
+                               const struct client_record *r, uint64_t period,
+                               enum key_set_state *state)
 {
     char fp[CLIENT_CERT_FP_HEX + 1];
-    mcsec_err e = client_record_text(r, "cert_fp", fp, sizeof fp);
-    if (e == MCSEC_ERR_NOT_FOUND)
-        return false;
-    return e != MCSEC_OK || strcmp(fp, s->cert_fp) != 0;
+    mcsec_err fe = client_record_text(r, "cert_fp", fp, sizeof fp);
+    *state = KS_STALE;
+    if (fe != MCSEC_OK && fe != MCSEC_ERR_NOT_FOUND)
+        return MCSEC_OK; /* a cert_fp that is not one of ours: another certificate's */
+    if (fe == MCSEC_OK && strcmp(fp, s->cert_fp) != 0)
+        return MCSEC_OK;
+    mcsec_err e = record_to_key_set(ks, r); /* a record we cannot read: refused either way */
+    if (e != MCSEC_OK)
+        return e;
+    if ((e = client_validate_key_set(&s->cert, ks, s->user_uri, period)) == MCSEC_OK) {
+        *state = KS_HELD;
+        return MCSEC_OK;
+    }
+    MCSEC_WIPE(*ks);
+    return fe == MCSEC_ERR_NOT_FOUND ? MCSEC_OK : e; /* no cert_fp: an earlier certificate's */
 }
 
 /*
- * The key set of period, validated against the current certificate. *stale: the record
- * belongs to a previous certificate (then MCSEC_OK and *ks zeroed: never to be used).
- * A record of the current certificate that does not validate refuses the keystore.
+ * The key set of period, validated against the current certificate, and its state
+ * (*ks zeroed unless KS_HELD). A record of the current certificate that does not
+ * validate refuses the keystore.
  */
 static mcsec_err load_key_set(struct client *c, const struct store *s, struct kmsif_key_set *ks,
-                              uint64_t period, bool *stale)
+                              uint64_t period, enum key_set_state *state)
 {
     char path[CLIENT_PATH_MAX];
     struct client_record r;
     uint8_t *buf = NULL;
     size_t len = 0;
-    *stale = false;
+    *state = KS_GONE;
     memset(ks, 0, sizeof *ks);
     mcsec_err e = key_set_path(path, sizeof path, s, period);
-    if (e == MCSEC_OK && (e = load_record(c, &r, &buf, &len, path, s->key)) == MCSEC_OK) {
-        *stale = record_is_stale(s, &r);
-        if (!*stale)
-            e = record_to_key_set(ks, &r);
+    if (e == MCSEC_OK)
+        e = load_record(c, &r, &buf, &len, path, s->key);
+    if (e == MCSEC_ERR_NOT_FOUND) {
+        c->msg[0] = '\0'; /* KS_GONE: not an error here */
+        return MCSEC_OK;
+    }
+    if (e == MCSEC_OK) {
+        e = judge_key_set(s, ks, &r, period, state);
         client_buffer_free(buf, len);
-        if (e == MCSEC_OK && !*stale)
-            e = client_validate_key_set(&s->cert, ks, s->user_uri, period);
-        if (e != MCSEC_OK) {
-            MCSEC_WIPE(*ks);
+        if (e != MCSEC_OK)
             fail(c, e, "%s: stored key set does not validate: keystore refused", path);
-        }
     }
     return e;
 }
@@ -691,26 +730,34 @@ static mcsec_err load_key_set(struct client *c, const struct store *s, struct km
 mcsec_err client_load_key_set(struct client *c, struct kmsif_key_set *out, uint64_t period_no)
 {
     struct store *s = calloc(1, sizeof *s);
-    bool stale = false;
+    enum key_set_state state = KS_GONE;
     memset(out, 0, sizeof *out);
     if (s == NULL)
         return MCSEC_ERR_NOMEM;
     mcsec_err e = store_open(c, s);
-    if (e == MCSEC_OK)
-        e = load_key_set(c, s, out, period_no, &stale);
-    if (e == MCSEC_OK && stale)
+    if (e == MCSEC_OK) {
+        call_listed_hook(s);
+        e = load_key_set(c, s, out, period_no, &state);
+    }
+    if (e == MCSEC_OK && state == KS_STALE)
         e = fail(c, MCSEC_ERR_NOT_FOUND,
                  "period %" PRIu64 ": only a stale key set (previous KMS certificate)", period_no);
+    else if (e == MCSEC_OK && state == KS_GONE)
+        e = fail(c, MCSEC_ERR_NOT_FOUND, "period %" PRIu64 ": no key set held", period_no);
     store_wipe(s);
     free(s);
     return e;
 }
 
-/* "<digits>.key" -> period number. */
+/*
+ * "<digits>.key" -> period number. Only the canonical decimal spelling (no leading zero)
+ * is a key set file: "007.key" would name period 7 a second time, which would list it
+ * twice and have prune remove 7.key twice; such names are not ours and are ignored.
+ */
 static bool key_file_period(const char *name, uint64_t *p)
 {
     size_t n = strlen(name);
-    if (n < 5 || n > 24 || strcmp(name + n - 4, ".key") != 0)
+    if (n < 5 || n > 24 || strcmp(name + n - 4, ".key") != 0 || (name[0] == '0' && n > 5))
         return false;
     uint64_t v = 0;
     for (size_t i = 0; i + 4 < n; i++) {
@@ -760,7 +807,8 @@ static mcsec_err list_key_sets(struct client *c, const char *dir, uint64_t *keep
 
 /*
  * Every key set file of the current certificate validates (else the whole store is
- * refused); those of a previous certificate are listed as stale. Only the newest
+ * refused); those of a previous certificate are listed as stale, those gone since the
+ * listing (a concurrent prune) are skipped. Only the newest
  * CLIENT_MAX_PERIODS files are looked at; st->n_ignored counts the older ones.
  */
 static mcsec_err check_key_sets(struct client *c, const struct store *s, struct client_status *st)
@@ -776,11 +824,13 @@ static mcsec_err check_key_sets(struct client *c, const struct store *s, struct 
     struct kmsif_key_set *ks = malloc(sizeof *ks);
     if (e == MCSEC_OK && ks == NULL)
         e = MCSEC_ERR_NOMEM;
+    if (e == MCSEC_OK)
+        call_listed_hook(s);
     for (size_t i = 0; e == MCSEC_OK && i < n_listed; i++) {
-        bool stale = false;
-        if ((e = load_key_set(c, s, ks, listed[i], &stale)) == MCSEC_OK && stale)
+        enum key_set_state state = KS_GONE;
+        if ((e = load_key_set(c, s, ks, listed[i], &state)) == MCSEC_OK && state == KS_STALE)
             st->stale[st->n_stale++] = listed[i];
-        else if (e == MCSEC_OK)
+        else if (e == MCSEC_OK && state == KS_HELD)
             st->periods[st->n_periods++] = listed[i];
     }
     if (ks != NULL)
@@ -803,20 +853,28 @@ mcsec_err client_prune(struct client *c, uint64_t before, size_t *n_removed)
         (d = opendir(dir)) == NULL)
         e = fail(c, MCSEC_ERR_IO, "%s: cannot list", dir);
     struct dirent *de;
+    mcsec_err first = MCSEC_OK; /* the first file that could not be removed; the rest go on */
     while (e == MCSEC_OK && (de = readdir(d)) != NULL) {
         uint64_t p = 0;
         if (!key_file_period(de->d_name, &p) || p >= before)
             continue;
-        /* unlink is atomic: the file is either there whole or gone */
-        if ((e = key_set_path(path, sizeof path, s, p)) == MCSEC_OK && unlink(path) != 0)
-            e = fail(c, MCSEC_ERR_IO, "%s: cannot remove", path);
-        else if (e == MCSEC_OK)
+        /* unlink is atomic: the file is either there whole or gone. Gone already (another
+         * watcher pruned it) is what we wanted. */
+        mcsec_err pe = key_set_path(path, sizeof path, s, p);
+        if (pe == MCSEC_OK && unlink(path) == 0)
             (*n_removed)++;
+        else if (pe == MCSEC_OK && errno != ENOENT)
+            pe = MCSEC_ERR_IO;
+        if (pe != MCSEC_OK && first == MCSEC_OK)
+            first = fail(c, pe, "%s: cannot remove", path);
     }
     if (d != NULL)
         closedir(d);
-    if (e == MCSEC_OK && *n_removed > 0 && (e = client_fsync_dir(dir)) != MCSEC_OK)
-        fail(c, e, "%s: cannot sync", dir);
+    mcsec_err se = MCSEC_OK;
+    if (e == MCSEC_OK && *n_removed > 0 && (se = client_fsync_dir(dir)) != MCSEC_OK)
+        fail(c, se, "%s: cannot sync", dir);
+    if (e == MCSEC_OK)
+        e = first != MCSEC_OK ? first : se;
     store_wipe(s);
     free(s);
     return e;

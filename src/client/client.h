@@ -196,14 +196,18 @@ MCSEC_MUST_CHECK mcsec_err client_import(struct client *c, const struct kmsif_ce
                                          const struct kmsif_key_set *ks, struct client_status *st);
 /*
  * Loads and checks the keystore (MAC, permissions, re-validation): "refuses to start" otherwise.
- * Key sets of a previous KMS certificate (cert_fp of another certificate) are not held: they
- * are listed in st->stale, never used, and replaced by the next fetch of their period.
+ * Key sets of a previous KMS certificate (cert_fp of another certificate, or no cert_fp and
+ * not valid under the current one) are not held: they are listed in st->stale, never used,
+ * and replaced by the next fetch of their period. A listed file removed before it was loaded
+ * (a concurrent prune) is skipped.
  */
 MCSEC_MUST_CHECK mcsec_err client_status(struct client *c, struct client_status *st, int64_t now);
 
 /*
  * Removes the key set records of the periods before `before` (stale ones included): one
- * unlink per file (atomic), then an fsync of keysets/. *n_removed: how many.
+ * unlink per file (atomic), then an fsync of keysets/. *n_removed: how many. A file already
+ * gone (another process pruned it) is not an error; one that cannot be removed is (c->msg
+ * names the first), after the others were removed.
  */
 MCSEC_MUST_CHECK mcsec_err client_prune(struct client *c, uint64_t before, size_t *n_removed);
 
@@ -213,6 +217,13 @@ MCSEC_MUST_CHECK mcsec_err client_prune(struct client *c, uint64_t before, size_
  */
 MCSEC_MUST_CHECK mcsec_err client_load_key_set(struct client *c, struct kmsif_key_set *out,
                                                uint64_t period_no);
+
+/*
+ * Tests only: hook called with the keysets/ directory by client_status after listing it
+ * and before loading its files, and by client_load_key_set before loading; lets a test
+ * remove a listed file as a concurrent prune would, without a race. NULL (default): none.
+ */
+void client_set_listed_hook(void (*hook)(const char *keysets_dir));
 
 /* ---- HTTP (http.c) ---------------------------------------------------------------- */
 

@@ -192,6 +192,12 @@ mcsec_err flows_open_id(struct flows_id *id, const char *store_dir, const char *
         if ((i == 2 && st.current_period == 0) || !held(&st, want[i]))
             continue;
         e = client_load_key_set(&id->c, &id->sets[id->n_sets], want[i]);
+        if (e == MCSEC_ERR_NOT_FOUND && i == 0)
+            return fail(id, e, "no key set for the current period (run mcsec client fetch)");
+        if (e == MCSEC_ERR_NOT_FOUND) { /* removed since client_status listed it (a prune) */
+            id->c.msg[0] = '\0';
+            continue;
+        }
         if (e != MCSEC_OK)
             return e;
         id->mk[id->n_sets].period_no = want[i];

@@ -45,6 +45,26 @@ K2="$T/s2/$(esc "$U2")/keysets"
 fp_of() { sed -n 's/^cert_fp=//p' "$1"; }
 OLD_FP=$(fp_of "$K1/$P.key")
 [ ${#OLD_FP} = 64 ] || fail "no cert_fp in the key set record: $(grep -v '^[rs]sk=' "$K1/$P.key")"
+# remac FILE STOREKEY SED: applies the sed expression and recomputes the MAC under the store key
+remac() {
+    sed -i "$3" "$1"
+    "$KMS_PY" - "$1" "$2" <<'PY'
+import hmac, hashlib, sys
+path, keyfile = sys.argv[1], sys.argv[2]
+text = open(path).read()
+body = text[:text.index("mac=")]
+mac = hmac.new(open(keyfile, "rb").read(), body.encode(), hashlib.sha256).hexdigest()
+open(path, "w").write(body + "mac=" + mac + "\n")
+PY
+}
+SK2="$T/s2/$(esc "$U2")/store.key"
+# UE2's next-period record as written before records carried cert_fp: held while it
+# validates under the certificate, stale (not a refused store) after the rollover
+remac "$K2/$((P + 1)).key" "$SK2" '/^cert_fp=/d'
+grep -q '^cert_fp=' "$K2/$((P + 1)).key" && fail "cert_fp not stripped"
+run oldrec "$MCSEC" client status --store "$T/s2"
+eq "a record without cert_fp that validates is held" \
+    "$(js "$T/oldrec.out" '(d["periods"], d["stale"])')" "([$P, $((P + 1))], [])"
 
 # ---- the rollover ---------------------------------------------------------------------------
 run roll "$MCSEC" kms cert rollover --data-dir "$KMS_DATA"
@@ -73,7 +93,8 @@ eq "UE1 after fetch: stale next period replaced" \
     "$(js "$T/fetch1b.out" '(d["periods"], d["stale"])')" "([$P, $((P + 1))], [])"
 eq "replaced record under the new certificate" "$(fp_of "$K1/$((P + 1)).key")" "$NEW_FP"
 
-# UE2: init (writes the new certificate; status must not fail on the old key sets) + fetch.
+# UE2: init (writes the new certificate; status must not fail on the old key sets, the one
+# without cert_fp included) + fetch.
 run init2b "$MCSEC" client init --kms "$BASE" --token "@$T/tok2" --store "$T/s2"
 eq "UE2 after init: both old key sets stale" "$(js "$T/init2b.out" '(d["periods"], d["stale"])')" \
     "([], [$P, $((P + 1))])"
@@ -94,19 +115,6 @@ run recv "$MCSEC" ue receive --store "$T/s2" --in "$(js "$T/call.out" 'd["i_mess
 eq "PCK agreed after the rollover" "$(js "$T/recv.out" 'd["key"]')" "$(js "$T/call.out" 'd["key"]')"
 
 # ---- tamper protection stays ----------------------------------------------------------------
-# remac FILE STOREKEY SED: applies the sed expression and recomputes the MAC under the store key
-remac() {
-    sed -i "$3" "$1"
-    "$KMS_PY" - "$1" "$2" <<'PY'
-import hmac, hashlib, sys
-path, keyfile = sys.argv[1], sys.argv[2]
-text = open(path).read()
-body = text[:text.index("mac=")]
-mac = hmac.new(open(keyfile, "rb").read(), body.encode(), hashlib.sha256).hexdigest()
-open(path, "w").write(body + "mac=" + mac + "\n")
-PY
-}
-SK2="$T/s2/$(esc "$U2")/store.key"
 cp -p "$K2/$P.key" "$T/good.key"
 # one hex digit of the SSK changed under the current certificate's fingerprint
 remac "$K2/$P.key" "$SK2" 's/^\(ssk=.\{10\}\)\(.\)/\1X\2/; s/^\(ssk=.\{10\}\)X0/\11/; s/^\(ssk=.\{10\}\)X[^0]/\10/'
@@ -120,4 +128,11 @@ remac "$K2/$P.key" "$SK2" "s/^cert_fp=.*/cert_fp=$NEW_FP/"
 refuse relabelled "does not validate" "$MCSEC" client status --store "$T/s2"
 cp -p "$T/good.key" "$K2/$P.key"
 run restored2 "$MCSEC" client status --store "$T/s2"
+# the same without cert_fp: cannot be told from a record of an earlier certificate, so it is
+# stale (never used), not held
+remac "$K2/$P.key" "$SK2" '/^cert_fp=/d; s/^\(ssk=.\{10\}\)\(.\)/\1X\2/; s/^\(ssk=.\{10\}\)X0/\11/; s/^\(ssk=.\{10\}\)X[^0]/\10/'
+run tampered_nofp "$MCSEC" client status --store "$T/s2"
+eq "a record without cert_fp that does not validate is stale" \
+    "$(js "$T/tampered_nofp.out" '(d["periods"], d["stale"])')" "([$((P + 1))], [$P])"
+cp -p "$T/good.key" "$K2/$P.key"
 echo "test_client_cert_rollover: all passed"

@@ -5,7 +5,9 @@
 # still works (the newest 64 checked, 6 reported as ignored) and so does a
 # call; `client watch --once --keep 1` then fetches the (removed) current
 # period and prunes everything before the previous period; --keep 3 keeps
-# three. Takes ~5-10 s.
+# three. A file named with a leading zero ("0<P-5>.key") is no key set file:
+# not listed twice, not pruned (no double unlink); a prune that cannot remove a
+# file is reported as prune_error of a fetch that still succeeded. Takes ~5-10 s.
 set -eu
 
 . "$(dirname "$0")/kms_env.sh"
@@ -51,11 +53,29 @@ eq "status: newest 64 checked, 6 ignored" \
 run call "$MCSEC" ue call --store "$T/s" --peer "$U1"
 pass "a call works with 70 key sets stored"
 
-# the watcher fetches the current period (removed here) and prunes before P-1
+# a copy under a non-canonical name is not a second key set of its period
+cp -p "$KS/$((P - 5)).key" "$KS/0$((P - 5)).key"
+run stz "$MCSEC" client status --store "$T/s"
+eq "leading zero: not a key set file" \
+    "$(js "$T/stz.out" '(len(d["periods"]), len(set(d["periods"])), d["ignored_key_sets"])')" \
+    "(64, 64, 6)"
+
+# the watcher fetches the current period (removed here) and prunes before P-1; an
+# old "key set file" that is a directory cannot be removed: the fetch still succeeds
+# (once it is among the newest 64, the directory makes the store refused, as anything in
+# keysets/ that is no private file does: hence --max-runtime rather than --once)
 rm "$KS/$P.key"
-run w1 "$MCSEC" client watch --kms "$BASE" --token "@$T/tok" --store "$T/s" --once --lead 0
-eq "watch reports the pruned count" "$(js "$T/w1.out" 'L[0]["event"], L[0]["pruned"]')" \
-    "('fetch_current', 68)"
+mkdir "$KS/$((P - 80)).key"
+run w1 "$MCSEC" client watch --kms "$BASE" --token "@$T/tok" --store "$T/s" --max-runtime 2 --lead 0
+eq "watch reports the pruned count and the prune failure apart" \
+    "$(js "$T/w1.out" 'L[0]["event"], L[0]["result"], L[0]["pruned"], "error" in L[0]')" \
+    "('fetch_current', 'ok', 68, False)"
+js "$T/w1.out" 'L[0]["prune_error"]' | grep -q "$((P - 80)).key: cannot remove" ||
+    fail "no prune_error: $(cat "$T/w1.out")"
+grep -q "result=ok prune_error=\"[^\"]*$((P - 80)).key: cannot remove" "$T/w1.err" ||
+    fail "prune failure not in the log: $(cat "$T/w1.err")"
+rmdir "$KS/$((P - 80)).key"
+[ -f "$KS/0$((P - 5)).key" ] || fail "a file that is no key set file was pruned"
 run st2 "$MCSEC" client status --store "$T/s"
 eq "after pruning: previous and current" \
     "$(js "$T/st2.out" '(d["periods"], d["ignored_key_sets"])')" "([$((P - 1)), $P], 0)"

@@ -163,4 +163,12 @@ rc=0
 "$MCSEC" client watch --kms "$BASE" --token "@$T/absent" --store "$T/s3" --once \
     >"$T/once3.out" 2>"$T/once3.err" || rc=$?
 eq "unreadable token file: usage error" "$rc" 2
+# output gone (here a full device): the watcher stops at its first report and says why
+rc=0
+"$MCSEC" client watch --kms "http://127.0.0.1:9" --token "@$T/tok2" --store "$T/s3" \
+    --max-runtime 20 >/dev/full 2>"$T/full.err" || rc=$?
+[ "$rc" != 0 ] || fail "an unwritable output did not fail the command"
+grep -q "event=stop reason=output actions=1" "$T/full.err" ||
+    fail "stop reason after an output error: $(cat "$T/full.err")"
+pass "output error: stopped with reason output"
 echo "test_client_watch: all passed"
