@@ -193,17 +193,19 @@ static bool sink_line(const struct server *s, const char *line, size_t len)
     if (s->sink == SINK_STDOUT)
         return fwrite(line, 1, len, stdout) == len && fflush(stdout) == 0;
     bool created = false;
-    int fd = open(s->sink_arg, O_WRONLY | O_APPEND | O_CLOEXEC);
+    int fd = open(s->sink_arg, O_WRONLY | O_APPEND | O_CLOEXEC | O_NOFOLLOW);
     if (fd < 0 && errno == ENOENT) {
-        fd = open(s->sink_arg, O_WRONLY | O_APPEND | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+        fd = open(s->sink_arg, O_WRONLY | O_APPEND | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW,
+                  0600);
         created = fd >= 0;
     }
     if (fd < 0)
         return false;
     struct stat sb;
-    bool ok = fstat(fd, &sb) == 0 && S_ISREG(sb.st_mode) && (sb.st_mode & 077) == 0;
+    bool ok = fstat(fd, &sb) == 0 && S_ISREG(sb.st_mode) && (sb.st_mode & 077) == 0 &&
+              sb.st_uid == geteuid();
     if (!ok)
-        fprintf(stderr, "iwf: sink file %s is not a regular file private to its owner (0600)\n",
+        fprintf(stderr, "iwf: sink file %s is not a regular file of ours, private (0600)\n",
                 s->sink_arg);
     ok = ok && write_all(fd, line, len) && fsync(fd) == 0;
     ok = close(fd) == 0 && ok;
@@ -234,24 +236,65 @@ static void exec_child(int in_fd, const char *cmd, char **envp)
     _exit(127);
 }
 
-enum wait_result { CHILD_EXITED, CHILD_TIMED_OUT, CHILD_STOPPED };
+enum wait_result { CHILD_EXITED, CHILD_LOST, CHILD_TIMED_OUT, CHILD_STOPPED };
+
+/* The KMM on its way into the child's stdin (non-blocking; closed once all of it went). */
+struct feed {
+    int fd;
+    const uint8_t *p;
+    size_t left;
+    bool failed;
+};
+
+/* Writes what the pipe takes now; closes it when done or when the child stopped reading. */
+static void feed_some(struct feed *f)
+{
+    while (f->fd >= 0 && f->left > 0) {
+        ssize_t n = write(f->fd, f->p, f->left);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+            return; /* the pipe is full: more on the next tick */
+        if (n <= 0) {
+            f->failed = true; /* EPIPE: the command did not take the whole KMM */
+            break;
+        }
+        f->p += n;
+        f->left -= (size_t)n;
+    }
+    if (f->fd >= 0) {
+        close(f->fd);
+        f->fd = -1;
+    }
+}
+
+static bool past(const struct timespec *start, unsigned timeout_s)
+{
+    struct timespec now;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    return now.tv_sec - start->tv_sec > (time_t)timeout_s ||
+           (now.tv_sec - start->tv_sec == (time_t)timeout_s && now.tv_nsec >= start->tv_nsec);
+}
 
 /*
- * Waits for the child at most timeout_s, and no longer than a stop request;
- * otherwise SIGKILLs its whole process group and reaps it.
+ * Feeds the child and waits for it, at most timeout_s and no longer than a
+ * stop request; otherwise SIGKILLs its whole process group and reaps it.
+ * Neither a full pipe nor a child that never reads can hold us past the
+ * limit. CHILD_LOST: its exit status cannot be known (waitpid failed, e.g.
+ * SIGCHLD ignored by whoever started us), which is never taken as success.
  */
-static enum wait_result wait_child(pid_t pid, unsigned timeout_s, int *st)
+static enum wait_result wait_child(pid_t pid, struct feed *f, unsigned timeout_s, int *st)
 {
-    struct timespec start, now, tick = {0, SINK_POLL_NS};
+    struct timespec start, tick = {0, SINK_POLL_NS};
     clock_gettime(CLOCK_MONOTONIC, &start);
     for (;;) {
+        feed_some(f);
         pid_t w = waitpid(pid, st, WNOHANG);
-        if (w == pid || (w < 0 && errno != EINTR))
+        if (w == pid)
             return CHILD_EXITED;
-        clock_gettime(CLOCK_MONOTONIC, &now);
-        bool late =
-            now.tv_sec - start.tv_sec > (time_t)timeout_s ||
-            (now.tv_sec - start.tv_sec == (time_t)timeout_s && now.tv_nsec >= start.tv_nsec);
+        if (w < 0 && errno != EINTR)
+            return CHILD_LOST;
+        bool late = past(&start, timeout_s);
         if (late || sip_stop_requested()) {
             kill(-pid, SIGKILL);
             kill(pid, SIGKILL); /* should setpgid not have happened yet */
@@ -265,7 +308,8 @@ static enum wait_result wait_child(pid_t pid, unsigned timeout_s, int *st)
 
 /*
  * Runs CMD with the KMM on stdin and its parameters in the environment, for
- * at most s->sink_timeout_s. NULL when it exited 0, else the 500 reason.
+ * at most s->sink_timeout_s. NULL when it exited 0 after taking the whole
+ * KMM, else the 500 reason.
  */
 static const char *sink_exec(const struct server *s, const struct iwk_delivery *d)
 {
@@ -295,17 +339,26 @@ static const char *sink_exec(const struct server *s, const struct iwk_delivery *
         setpgid(pid, pid); /* both sides, so the group exists whoever runs first */
     close(fds[0]);
     free(envp);
-    /* A KMM (16 KiB at most) fits the pipe buffer, so this cannot block on a lazy child. */
-    bool wrote = pid > 0 && write_all(fds[1], d->o.kmm, d->o.kmm_len);
-    close(fds[1]);
-    if (pid < 0)
+    struct feed f = {fds[1], d->o.kmm, d->o.kmm_len, false};
+    if (pid < 0 || fcntl(fds[1], F_SETFL, O_NONBLOCK) != 0) {
+        close(fds[1]);
+        if (pid > 0) {
+            kill(-pid, SIGKILL);
+            kill(pid, SIGKILL);
+            while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
+                ;
+        }
         return "Sink failed";
+    }
     int st = 0;
-    enum wait_result w = wait_child(pid, s->sink_timeout_s, &st);
+    enum wait_result w = wait_child(pid, &f, s->sink_timeout_s, &st);
+    if (f.fd >= 0)
+        close(f.fd);
     if (w == CHILD_TIMED_OUT)
         return "Sink timed out";
-    return w == CHILD_EXITED && wrote && WIFEXITED(st) && WEXITSTATUS(st) == 0 ? NULL
-                                                                               : "Sink failed";
+    return w == CHILD_EXITED && !f.failed && f.left == 0 && WIFEXITED(st) && WEXITSTATUS(st) == 0
+               ? NULL
+               : "Sink failed";
 }
 
 /* NULL when the sink took the KMM, else the reason of the 500. */
@@ -417,6 +470,7 @@ static int run_serve(struct cli_run *r, bool server_role)
         struct sip_server_cfg sc = {v[V_LISTEN].text, v[V_COUNT].present ? v[V_COUNT].u64 : 0,
                                     on_message, &s};
         signal(SIGPIPE, SIG_IGN); /* an exec sink that does not read its stdin */
+        signal(SIGCHLD, SIG_DFL); /* inherited SIG_IGN would lose every sink's exit status */
         mcsec_err e = sip_serve(&sc, &st, msg, sizeof msg);
         if (e != MCSEC_OK) {
             /* Not a usage error: the options were fine, the address is taken or not ours. */

@@ -8,6 +8,7 @@
 #   serve NAME ARGS...      `mcsec ARGS --listen sip:127.0.0.1:$PORT` in the
 #                           background ($SERVE_PID), once it is listening;
 #                           stdout/stderr in $T/NAME.out and $T/NAME.err
+#   serve_cmd NAME CMD...   the same for any command line (e.g. a wrapper)
 #   wait_exit NAME          the server must exit 0 by itself within 10 s
 
 SERVE_PID=
@@ -38,8 +39,14 @@ provision() {
 serve() {
     n=$1
     shift
+    serve_cmd "$n" "$MCSEC" "$@"
+}
+
+serve_cmd() {
+    n=$1
+    shift
     PORT=$(kms_free_port)
-    "$MCSEC" "$@" --listen "sip:127.0.0.1:$PORT" >"$T/$n.out" 2>"$T/$n.err" &
+    "$@" --listen "sip:127.0.0.1:$PORT" >"$T/$n.out" 2>"$T/$n.err" &
     SERVE_PID=$!
     i=0
     while ! grep -q "^listening on" "$T/$n.err" 2>/dev/null; do

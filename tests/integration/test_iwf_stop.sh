@@ -6,7 +6,8 @@
 # never into its JSON stdout; SIGTERM while a sink hangs stops the server within 2 s and
 # kills the sink. With --count 1 and two MESSAGEs queued behind a slow sink, exactly one is
 # delivered, the other is answered 503 (or 410 by sofia-sip) and never reaches the sink, and
-# the summary says so; no "FATAL" from sofia-sip. An address that cannot be bound exits 1.
+# the summary says so; no "FATAL" from sofia-sip. A server started with SIGCHLD ignored
+# still sees a failing sink's exit status (500). An address that cannot be bound exits 1.
 set -eu
 
 . "$(dirname "$0")/kms_env.sh"
@@ -131,6 +132,15 @@ eq "--count 1: summary" "$(js "$T/one.out" '(d["answered"], d["delivered"], d["u
     "(1, 1, True)"
 if grep -q "FATAL" "$T/one.err" "$T/slow.err"; then fail "sofia-sip FATAL on shutdown"; fi
 pass "no FATAL from sofia-sip"
+
+# ---- started with SIGCHLD ignored (inherited through exec; bash passes it on, dash does not): a sink's exit status must not be
+# lost and read as success; a failing sink is 500 -------------------------------------------
+serve_cmd chld bash -c 'trap "" CHLD; exec "$0" "$@"' "$MCSEC" iwf serve --store "$T/iwf" \
+    --sink "exec:exit 3" --count 1
+send chld1 0c0d
+eq "SIGCHLD ignored by the parent: failing sink answers 500" \
+    "$(js "$T/chld1.out" '(d["status"], d["reason"])')" "(500, 'Sink failed')"
+wait_exit "iwf serve (SIGCHLD ignored)"
 
 # ---- an address that cannot be bound: exit 1, not usage ----------------------------------
 rc=0
