@@ -28,15 +28,6 @@ enum { HEADER_OK = 1, PLAINTEXT_OK = 2, OPEN_OK = 4 };
 static const uint8_t fuzz_xpk[IWK_KEY_BYTES] = {1, 2,  3,  4,  5,  6,  7,  8,
                                                 9, 10, 11, 12, 13, 14, 15, 16};
 
-static bool all_zero(const void *p, size_t n)
-{
-    const uint8_t *b = p;
-    uint8_t acc = 0;
-    for (size_t i = 0; i < n; i++)
-        acc |= b[i];
-    return acc == 0;
-}
-
 static bool parse_code(mcsec_err err)
 {
     return err == MCSEC_ERR_LENGTH || err == MCSEC_ERR_ENCODING || err == MCSEC_ERR_UNSUPPORTED;
@@ -47,7 +38,7 @@ static unsigned fuzz_header(const uint8_t *data, size_t size)
     struct iwk_header h;
     mcsec_err err = iwk_parse_header(&h, data, size);
     if (err != MCSEC_OK) {
-        CHECK(parse_code(err) && all_zero(&h, sizeof h));
+        CHECK(parse_code(err) && test_all_zero(&h, sizeof h));
         return 0;
     }
     CHECK(h.version == IWK_VERSION && h.type == IWK_TYPE_SECURITY);
@@ -66,7 +57,7 @@ static unsigned fuzz_plaintext(const struct iwk_keys *k, const uint8_t *data, si
     mcsec_err err = iwk_parse_plaintext(&p, &kmm, &kmm_len, data, size);
 
     if (err != MCSEC_OK) {
-        CHECK(parse_code(err) && all_zero(&p, sizeof p) && kmm == NULL && kmm_len == 0);
+        CHECK(parse_code(err) && test_all_zero(&p, sizeof p) && kmm == NULL && kmm_len == 0);
         return 0;
     }
     CHECK_OK(iwk_seal(body, sizeof body, &n, k, 1, NULL, &p, kmm, kmm_len));
@@ -82,7 +73,7 @@ static unsigned fuzz_open(const struct iwk_keys *k, const uint8_t *data, size_t 
     static struct iwk_opened o;
     mcsec_err err = iwk_open(&o, k, data, size);
     if (err != MCSEC_OK) {
-        CHECK(all_zero(&o, sizeof o));
+        CHECK(test_all_zero(&o, sizeof o));
         CHECK(parse_code(err) || err == MCSEC_ERR_AUTH_TAG || err == MCSEC_ERR_ARGUMENT);
         return 0;
     }

@@ -20,15 +20,6 @@
 
 #define FUZZ_MAX_INPUT 8192
 
-static bool all_zero(const void *p, size_t n)
-{
-    const uint8_t *b = p;
-    uint8_t acc = 0;
-    for (size_t i = 0; i < n; i++)
-        acc |= b[i];
-    return acc == 0;
-}
-
 static mcsec_err fuzz_one(const uint8_t *data, size_t size)
 {
     static struct mcsec_key_params p, q;
@@ -40,7 +31,7 @@ static mcsec_err fuzz_one(const uint8_t *data, size_t size)
 
     if (err != MCSEC_OK) {
         CHECK(err == MCSEC_ERR_LENGTH || err == MCSEC_ERR_ENCODING || err == MCSEC_ERR_UNSUPPORTED);
-        CHECK(all_zero(&p, sizeof p));
+        CHECK(test_all_zero(&p, sizeof p));
     } else {
         CHECK_OK(mcsec_key_params_encode(out, sizeof out, &n, &p));
         CHECK(n == size && memcmp(out, data, size) == 0);
@@ -51,7 +42,7 @@ static mcsec_err fuzz_one(const uint8_t *data, size_t size)
                                : 0;
     mcsec_err oerr = mcsec_key_params_open(&q, &h, key, sizeof key, dppk, data, size);
     if (oerr != MCSEC_OK)
-        CHECK(all_zero(&q, sizeof q) && all_zero(&h, sizeof h));
+        CHECK(test_all_zero(&q, sizeof q) && test_all_zero(&h, sizeof h));
     return err;
 }
 

@@ -31,6 +31,15 @@ void test_hex(char *out, const uint8_t *in, size_t n)
     out[2 * n] = '\0';
 }
 
+bool test_all_zero(const void *p, size_t n)
+{
+    const uint8_t *b = p;
+    uint8_t acc = 0;
+    for (size_t i = 0; i < n; i++)
+        acc |= b[i];
+    return acc == 0;
+}
+
 void check_mem(const char *file, int line, const char *what, const void *got, const void *want,
                size_t n)
 {

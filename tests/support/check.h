@@ -7,6 +7,7 @@
 #ifndef MCSEC_TEST_CHECK_H
 #define MCSEC_TEST_CHECK_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -63,5 +64,8 @@ int test_cpu_has_adx(void);
 
 /* Lowercase hex of n octets into a caller buffer of 2n+1. */
 void test_hex(char *out, const uint8_t *in, size_t n);
+
+/* Whether n octets are all zero (outputs a refusal must have zeroed). */
+bool test_all_zero(const void *p, size_t n);
 
 #endif

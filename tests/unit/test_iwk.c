@@ -22,15 +22,6 @@ static const uint8_t xpk[IWK_KEY_BYTES] = {0x10, 0x21, 0x32, 0x43, 0x54, 0x65, 0
 static uint8_t body[IWK_BODY_MAX], kmm[IWK_KMM_MAX + 1];
 static struct iwk_opened o;
 
-static bool all_zero(const void *p, size_t n)
-{
-    const uint8_t *b = p;
-    uint8_t acc = 0;
-    for (size_t i = 0; i < n; i++)
-        acc |= b[i];
-    return acc == 0;
-}
-
 static void params(struct iwk_params *p)
 {
     memset(p, 0, sizeof *p);
@@ -103,7 +94,7 @@ static void test_tamper(void)
         bool header_err =
             err == MCSEC_ERR_UNSUPPORTED || err == MCSEC_ERR_LENGTH || err == MCSEC_ERR_ARGUMENT;
         if (!((err == MCSEC_ERR_AUTH_TAG || (i < IWK_HEADER_BYTES && header_err)) &&
-              all_zero(&o, sizeof o)))
+              test_all_zero(&o, sizeof o)))
             bad++;
     }
     CHECK(bad == 0);
@@ -112,7 +103,7 @@ static void test_tamper(void)
             continue;
         memset(&o, 0xA5, sizeof o);
         mcsec_err err = iwk_open(&o, &k, body, len);
-        CHECK(err == MCSEC_ERR_LENGTH && all_zero(&o, sizeof o));
+        CHECK(err == MCSEC_ERR_LENGTH && test_all_zero(&o, sizeof o));
     }
     CHECK_OK(iwk_open(&o, &k, body, n));
 }
@@ -132,7 +123,7 @@ static void test_wrong_keys(void)
     xpk2[15] ^= 1;
     CHECK_OK(iwk_keys_derive(&other, xpk2, CSK_ID, "sip:ue1@mcx.example"));
     CHECK_ERR(iwk_open(&o, &other, body, n), MCSEC_ERR_AUTH_TAG);
-    CHECK(all_zero(&o, sizeof o));
+    CHECK(test_all_zero(&o, sizeof o));
     CHECK_OK(iwk_keys_derive(&other, xpk, CSK_ID, "sip:ue2@mcx.example"));
     CHECK_ERR(iwk_open(&o, &other, body, n), MCSEC_ERR_AUTH_TAG);
     /* Right confidentiality key, wrong integrity key: the integrity tag fails first. */
@@ -142,7 +133,7 @@ static void test_wrong_keys(void)
     other = k;
     other.conf[0] ^= 1;
     CHECK_ERR(iwk_open(&o, &other, body, n), MCSEC_ERR_AUTH_TAG);
-    CHECK(all_zero(&o, sizeof o));
+    CHECK(test_all_zero(&o, sizeof o));
     /* Keys of another key ID. */
     keys(&other, CSK_ID + 1);
     CHECK_ERR(iwk_open(&o, &other, body, n), MCSEC_ERR_ARGUMENT);
@@ -157,7 +148,7 @@ static void test_purpose(void)
     memset(&k, 0xA5, sizeof k);
     CHECK_ERR(iwk_keys_derive(&k, xpk, mcsec_key_id_make(MCSEC_PURPOSE_PCK, 5), "sip:a@b"),
               MCSEC_ERR_PURPOSE);
-    CHECK(all_zero(&k, sizeof k));
+    CHECK(test_all_zero(&k, sizeof k));
     CHECK_ERR(iwk_keys_derive(&k, xpk, mcsec_key_id_make(MCSEC_PURPOSE_GMK, 5), "sip:a@b"),
               MCSEC_ERR_PURPOSE);
     CHECK_ERR(iwk_keys_derive(&k, xpk, mcsec_key_id_make(MCSEC_PURPOSE_MKFC, 5), "sip:a@b"),
@@ -275,7 +266,7 @@ static void test_parse_plaintext(void)
         CHECK_ERR(iwk_parse_plaintext(&p, &km, &kl, pt, len), MCSEC_ERR_LENGTH);
     n = plaintext(pt, "P25", 3, 10, 7, 1);
     CHECK_ERR(iwk_parse_plaintext(&p, &km, &kl, pt, n), MCSEC_ERR_ENCODING);
-    CHECK(all_zero(&p, sizeof p) && km == NULL && kl == 0);
+    CHECK(test_all_zero(&p, sizeof p) && km == NULL && kl == 0);
     n = plaintext(pt, "P 5", 3, 10, 7, 0);
     CHECK_ERR(iwk_parse_plaintext(&p, &km, &kl, pt, n), MCSEC_ERR_ENCODING);
     n = plaintext(pt, "P\0005", 3, 10, 7, 0);
@@ -304,7 +295,7 @@ static void test_parse_plaintext(void)
             CHECK_OK(iwk_parse_plaintext(&p, &km, &kl, pt, n));
             pt[1 + which * 7 + 2 + 3] = bad_octets[i];
             CHECK_ERR(iwk_parse_plaintext(&p, &km, &kl, pt, n), MCSEC_ERR_ENCODING);
-            CHECK(all_zero(&p, sizeof p));
+            CHECK(test_all_zero(&p, sizeof p));
         }
     }
     n = plaintext(pt, "", 0, 5, 0, 0);
@@ -337,7 +328,7 @@ static void test_parse_header(void)
     CHECK_OK(iwk_parse_header(&h, b, sizeof b));
     CHECK(h.key_id == CSK_ID && h.time_ms == 9 && h.ct_len == 8 && h.nonce[11] == 0xee);
     CHECK_ERR(iwk_parse_header(&h, b, sizeof b - 1), MCSEC_ERR_LENGTH);
-    CHECK(all_zero(&h, sizeof h));
+    CHECK(test_all_zero(&h, sizeof h));
     b[0] = 2;
     CHECK_ERR(iwk_parse_header(&h, b, sizeof b), MCSEC_ERR_UNSUPPORTED);
     CHECK_ERR(iwk_parse_header(&h, b, 1), MCSEC_ERR_UNSUPPORTED); /* version decides first */
@@ -346,7 +337,7 @@ static void test_parse_header(void)
     b[0] = 1;
     b[1] = 2;
     CHECK_ERR(iwk_parse_header(&h, b, sizeof b), MCSEC_ERR_UNSUPPORTED);
-    CHECK(all_zero(&h, sizeof h));
+    CHECK(test_all_zero(&h, sizeof h));
     b[1] = 1;
     put32(b + 26, 9);
     CHECK_ERR(iwk_parse_header(&h, b, sizeof b), MCSEC_ERR_LENGTH);

@@ -23,15 +23,6 @@ static const char *const records[] = {"streamwide-test-1-gmk", "streamwide-test-
                                       "streamwide-test-3-pck"};
 #define N_RECORDS (sizeof records / sizeof records[0])
 
-static bool all_zero(const void *p, size_t n)
-{
-    const uint8_t *b = p;
-    uint8_t acc = 0;
-    for (size_t i = 0; i < n; i++)
-        acc |= b[i];
-    return acc == 0;
-}
-
 static bool view_eq(struct mcsec_mikey_view v, const void *want, size_t n)
 {
     return v.len == n && (n == 0 || memcmp(v.data, want, n) == 0);
@@ -69,7 +60,7 @@ static mcsec_err parse_edited(const uint8_t *buf, size_t len, size_t off, const 
     memcpy(tmp + off + ins_len, buf + off + del, len - off - del);
     mcsec_err err = mcsec_mikey_parse(&m, tmp, len - del + ins_len);
     if (err != MCSEC_OK)
-        CHECK(all_zero(&m, sizeof m));
+        CHECK(test_all_zero(&m, sizeof m));
     return err;
 }
 
@@ -404,7 +395,7 @@ static void test_sakke_to_self(void)
 
     /* Bare payload errors. */
     CHECK_ERR(mcsec_mikey_sakke_parse(&s, bare, bare_len - 1), MCSEC_ERR_LENGTH);
-    CHECK(all_zero(&s, sizeof s));
+    CHECK(test_all_zero(&s, sizeof s));
     CHECK_ERR(mcsec_mikey_sakke_parse(&s, bare, bare_len + 1), MCSEC_ERR_LENGTH);
     CHECK_ERR(mcsec_mikey_sakke_parse(&s, bare, 4), MCSEC_ERR_LENGTH);
     CHECK_ERR(mcsec_mikey_sakke_parse(&s, bare, 0), MCSEC_ERR_LENGTH);
@@ -546,7 +537,7 @@ static void test_rejections(const uint8_t *msg, size_t len)
         CHECK_ERR(parse_edited(msg, len, len, &zero, 1, 0), MCSEC_ERR_LENGTH);
         struct mcsec_mikey_msg z;
         CHECK_ERR(mcsec_mikey_parse(&z, msg, len - 1), MCSEC_ERR_LENGTH);
-        CHECK(all_zero(&z, sizeof z));
+        CHECK(test_all_zero(&z, sizeof z));
         CHECK_ERR(mcsec_mikey_parse(&z, msg, 0), MCSEC_ERR_LENGTH);
         /* A signature length field one larger or one smaller. */
         CHECK_ERR(parse_patched(msg, len, len - 130, 0x82), MCSEC_ERR_LENGTH);

@@ -27,15 +27,6 @@ static const char *const records[] = {"streamwide-test-1-gmk", "streamwide-test-
 
 static unsigned accepted, rejected;
 
-static bool all_zero(const void *p, size_t n)
-{
-    const uint8_t *b = p;
-    uint8_t acc = 0;
-    for (size_t i = 0; i < n; i++)
-        acc |= b[i];
-    return acc == 0;
-}
-
 static bool inside(struct mcsec_mikey_view v, const uint8_t *buf, size_t len)
 {
     if (v.len == 0)
@@ -69,7 +60,7 @@ static mcsec_err parse_and_check(const uint8_t *buf, size_t len)
     if (err != MCSEC_OK) {
         rejected++;
         CHECK(err == MCSEC_ERR_LENGTH || err == MCSEC_ERR_ENCODING || err == MCSEC_ERR_UNSUPPORTED);
-        CHECK(all_zero(&m, sizeof m));
+        CHECK(test_all_zero(&m, sizeof m));
         return err;
     }
     accepted++;
