@@ -523,7 +523,7 @@ enum {
     {"store", CLI_OPT_TEXT, CLI_OPT_REQUIRED, 1, 700, "own keystore directory"},                   \
         {"user", CLI_OPT_TEXT, 0, 1, IWK_URI_MAX - 1, "own identity (default: the only one)"},     \
         {"peer", CLI_OPT_TEXT, CLI_OPT_REQUIRED, 1, IWK_URI_MAX - 1, "the receiver's identity"},   \
-        {"kmm", CLI_OPT_HEX, 0, 0, IWK_KMM_MAX, "the KMM (hex)"},                                  \
+        {"kmm", CLI_OPT_HEX, CLI_OPT_SECRET, 0, IWK_KMM_MAX, "the KMM (hex)"},                     \
         {"kmm-file", CLI_OPT_TEXT, 0, 1, PATH_MAX_, "file holding the KMM as raw octets"},         \
         {"lmr-type", CLI_OPT_TEXT, 0, 0, IWK_LMR_TYPE_MAX - 1, "LMR type, e.g. TETRA or P25"},     \
         {"kmf", CLI_OPT_TEXT,    CLI_OPT_REQUIRED,                                                 \
