@@ -22,15 +22,14 @@
 #include <string.h>
 
 #include <openssl/bn.h>
-#include <openssl/core_names.h>
 #include <openssl/crypto.h>
 #include <openssl/ec.h>
 #include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/obj_mac.h>
-#include <openssl/params.h>
 
 #include "crypto/ct.h"
+#include "crypto/digest.h"
 #include "crypto/eccsi.h"
 #include "crypto/p256_scalar.h"
 
@@ -56,8 +55,6 @@ static const uint8_t generator_enc[POINT] = {
 
 struct openssl_objs {
     EC_GROUP *group;
-    EVP_MD *sha256;
-    EVP_MAC *hmac;
 };
 
 static struct openssl_objs objs;
@@ -67,9 +64,7 @@ static pthread_once_t objs_once = PTHREAD_ONCE_INIT;
 static void objs_init(void)
 {
     objs.group = EC_GROUP_new_by_curve_name(NID_X9_62_prime256v1);
-    objs.sha256 = EVP_MD_fetch(NULL, "SHA256", NULL);
-    objs.hmac = EVP_MAC_fetch(NULL, "HMAC", NULL);
-    objs_ok = objs.group != NULL && objs.sha256 != NULL && objs.hmac != NULL;
+    objs_ok = objs.group != NULL;
 }
 
 /* The shared objects, or NULL if OpenSSL could not provide them. They live until exit. */
@@ -82,37 +77,13 @@ static const struct openssl_objs *get_objs(void)
 
 /* ---- hashing ----------------------------------------------------------------------------- */
 
-struct piece {
-    const uint8_t *p;
-    size_t n;
-};
-
-/* out = SHA-256 of the concatenated pieces. */
-static mcsec_err sha256_pieces(uint8_t out[MCSEC_ECCSI_HASH_BYTES], const struct piece *pieces,
-                               size_t count)
-{
-    const struct openssl_objs *o = get_objs();
-    EVP_MD_CTX *ctx = EVP_MD_CTX_new();
-    int ok = o != NULL && ctx != NULL && EVP_DigestInit_ex2(ctx, o->sha256, NULL) == 1;
-    for (size_t i = 0; ok && i < count; i++)
-        ok = EVP_DigestUpdate(ctx, pieces[i].p, pieces[i].n) == 1;
-    unsigned len = 0;
-    ok = ok && EVP_DigestFinal_ex(ctx, out, &len) == 1 && len == MCSEC_ECCSI_HASH_BYTES;
-    EVP_MD_CTX_free(ctx);
-    if (!ok) {
-        mcsec_wipe(out, MCSEC_ECCSI_HASH_BYTES);
-        return MCSEC_ERR_CRYPTO;
-    }
-    return MCSEC_OK;
-}
-
 /* HS = SHA-256(G || KPAK || ID || PVT) (RFC 6507 §5.1.1 step 3, §5.2.2 step 3). */
 static mcsec_err hash_hs(uint8_t hs[MCSEC_ECCSI_HASH_BYTES], const uint8_t kpak[POINT],
                          const uint8_t *id, size_t id_len, const uint8_t pvt[POINT])
 {
     const struct piece pieces[] = {
         {generator_enc, POINT}, {kpak, POINT}, {id, id_len}, {pvt, POINT}};
-    return sha256_pieces(hs, pieces, 4);
+    return digest_sha256(hs, pieces, 4);
 }
 
 /* HE = SHA-256(HS || r || M) (RFC 6507 §5.2.1 step 4, §5.2.2 step 4). */
@@ -120,28 +91,7 @@ static mcsec_err hash_he(uint8_t he[MCSEC_ECCSI_HASH_BYTES], const uint8_t hs[32
                          const uint8_t r[SCALAR], const uint8_t *msg, size_t msg_len)
 {
     const struct piece pieces[] = {{hs, 32}, {r, SCALAR}, {msg, msg_len}};
-    return sha256_pieces(he, pieces, 3);
-}
-
-/* out = HMAC-SHA-256_key(concatenated pieces). */
-static mcsec_err hmac_pieces(uint8_t out[32], const uint8_t key[32], const struct piece *pieces,
-                             size_t count)
-{
-    const struct openssl_objs *o = get_objs();
-    EVP_MAC_CTX *ctx = o != NULL ? EVP_MAC_CTX_new(o->hmac) : NULL;
-    OSSL_PARAM params[] = {OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, "SHA256", 0),
-                           OSSL_PARAM_construct_end()};
-    int ok = ctx != NULL && EVP_MAC_init(ctx, key, 32, params) == 1;
-    for (size_t i = 0; ok && i < count; i++)
-        ok = EVP_MAC_update(ctx, pieces[i].p, pieces[i].n) == 1;
-    size_t len = 0;
-    ok = ok && EVP_MAC_final(ctx, out, &len, 32) == 1 && len == 32;
-    EVP_MAC_CTX_free(ctx);
-    if (!ok) {
-        mcsec_wipe(out, 32);
-        return MCSEC_ERR_CRYPTO;
-    }
-    return MCSEC_OK;
+    return digest_sha256(he, pieces, 3);
 }
 
 /* ---- points ------------------------------------------------------------------------------ */
@@ -420,9 +370,9 @@ struct drbg {
 static mcsec_err drbg_step(struct drbg *d, uint8_t sep, const uint8_t *x, const uint8_t *h1)
 {
     const struct piece pieces[] = {{d->v, 32}, {&sep, 1}, {x, x ? SCALAR : 0}, {h1, h1 ? 32 : 0}};
-    mcsec_err err = hmac_pieces(d->k, d->k, pieces, 4);
+    mcsec_err err = digest_hmac_sha256(d->k, d->k, sizeof d->k, pieces, 4);
     if (err == MCSEC_OK)
-        err = hmac_pieces(d->v, d->k, pieces, 1);
+        err = digest_hmac_sha256(d->v, d->k, sizeof d->k, pieces, 1);
     return err;
 }
 
@@ -432,7 +382,7 @@ static mcsec_err drbg_init(struct drbg *d, const uint8_t ksak[SCALAR], const uin
     uint8_t h1[32];
     p256_scalar h;
     const struct piece idp = {id, id_len};
-    mcsec_err err = sha256_pieces(h1, &idp, 1);
+    mcsec_err err = digest_sha256(h1, &idp, 1);
     if (err != MCSEC_OK)
         return err;
     (void)p256_scalar_from_bytes(&h, h1); /* bits2octets: reduce mod q */
@@ -448,7 +398,7 @@ static mcsec_err drbg_init(struct drbg *d, const uint8_t ksak[SCALAR], const uin
 static mcsec_err drbg_draw(struct drbg *d, uint8_t out[32])
 {
     const struct piece vp = {d->v, 32};
-    mcsec_err err = hmac_pieces(d->v, d->k, &vp, 1);
+    mcsec_err err = digest_hmac_sha256(d->v, d->k, sizeof d->k, &vp, 1);
     if (err == MCSEC_OK)
         memcpy(out, d->v, 32);
     return err;

@@ -4,17 +4,14 @@
  * TS 33.220 Annex B KDF (FC 0x50..0x53), the RFC 3830 PRF with
  * PRF-HMAC-SHA-256 (RFC 6043) and the SRTP master key, salt and MKI.
  *
- * All HMACs go through OpenSSL's EVP_MAC, which is constant time in the
- * key; loops and lengths here depend on public lengths only.
+ * All HMACs go through crypto/digest.h, constant time in the key; loops
+ * and lengths here depend on public lengths only.
  */
 #include "mcsec/kdf.h"
 
-#include <pthread.h>
 #include <string.h>
 
-#include <openssl/core_names.h>
-#include <openssl/evp.h>
-#include <openssl/params.h>
+#include "crypto/digest.h"
 
 #define FC_GUK_SALT   0x50
 #define FC_SIG_CONF   0x51
@@ -24,46 +21,6 @@
 #define PRF_MAX_OUT   1024u
 #define PRF_CHUNK     32u /* 256-bit pieces of the PRF inkey (RFC 6043 6.1) */
 #define LABEL_MAX     (4u + 1u + 4u + 255u)
-
-/* ---- HMAC-SHA-256 over pieces -------------------------------------------------------------- */
-
-static EVP_MAC *hmac_alg;
-static pthread_once_t hmac_once = PTHREAD_ONCE_INIT;
-
-static void hmac_init(void)
-{
-    hmac_alg = EVP_MAC_fetch(NULL, "HMAC", NULL);
-}
-
-struct piece {
-    const uint8_t *p;
-    size_t n;
-};
-
-/* out = HMAC-SHA-256(key, concatenated pieces); constant time in key. */
-static mcsec_err hmac_pieces(uint8_t out[MCSEC_KDF_OUT_BYTES], const uint8_t *key, size_t key_len,
-                             const struct piece *pieces, size_t count)
-{
-    char digest[] = "SHA256";
-    OSSL_PARAM params[] = {OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, digest, 0),
-                           OSSL_PARAM_construct_end()};
-    EVP_MAC_CTX *ctx = NULL;
-    size_t len = 0;
-    int ok = pthread_once(&hmac_once, hmac_init) == 0 && hmac_alg != NULL;
-
-    ok = ok && (ctx = EVP_MAC_CTX_new(hmac_alg)) != NULL;
-    ok = ok && EVP_MAC_init(ctx, key, key_len, params) == 1;
-    for (size_t i = 0; ok && i < count; i++)
-        ok = EVP_MAC_update(ctx, pieces[i].p, pieces[i].n) == 1;
-    ok =
-        ok && EVP_MAC_final(ctx, out, &len, MCSEC_KDF_OUT_BYTES) == 1 && len == MCSEC_KDF_OUT_BYTES;
-    EVP_MAC_CTX_free(ctx);
-    if (!ok) {
-        mcsec_wipe(out, MCSEC_KDF_OUT_BYTES);
-        return MCSEC_ERR_CRYPTO;
-    }
-    return MCSEC_OK;
-}
 
 static void put_be32(uint8_t out[4], uint32_t v)
 {
@@ -119,7 +76,7 @@ mcsec_err mcsec_kdf_33220(uint8_t out[MCSEC_KDF_OUT_BYTES], const uint8_t *key, 
         pieces[n++] = (struct piece){params[i].p, params[i].len};
         pieces[n++] = (struct piece){lens[i], 2};
     }
-    return hmac_pieces(out, key, key_len, pieces, n);
+    return digest_hmac_sha256(out, key, key_len, pieces, n);
 }
 
 /* ---- RFC 3830 PRF ------------------------------------------------------------------------ */
@@ -133,17 +90,17 @@ static mcsec_err prf_p_xor(uint8_t *out, size_t out_len, const uint8_t *s, size_
 {
     uint8_t a[MCSEC_KDF_OUT_BYTES], block[MCSEC_KDF_OUT_BYTES];
     struct piece pa[1] = {{label, label_len}};
-    mcsec_err err = hmac_pieces(a, s, s_len, pa, 1); /* A_1 */
+    mcsec_err err = digest_hmac_sha256(a, s, s_len, pa, 1); /* A_1 */
 
     for (size_t off = 0; err == MCSEC_OK && off < out_len; off += MCSEC_KDF_OUT_BYTES) {
         struct piece pb[2] = {{a, sizeof a}, {label, label_len}};
         size_t take = out_len - off < MCSEC_KDF_OUT_BYTES ? out_len - off : MCSEC_KDF_OUT_BYTES;
-        err = hmac_pieces(block, s, s_len, pb, 2);
+        err = digest_hmac_sha256(block, s, s_len, pb, 2);
         for (size_t i = 0; err == MCSEC_OK && i < take; i++)
             out[off + i] ^= block[i];
         if (err == MCSEC_OK && off + MCSEC_KDF_OUT_BYTES < out_len) {
             struct piece pn[1] = {{a, sizeof a}};
-            err = hmac_pieces(a, s, s_len, pn, 1); /* A_(i+1) */
+            err = digest_hmac_sha256(a, s, s_len, pn, 1); /* A_(i+1) */
         }
     }
     MCSEC_WIPE(a);
