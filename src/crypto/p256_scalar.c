@@ -8,6 +8,7 @@
 #include "crypto/p256_scalar.h"
 
 #include "crypto/ct.h"
+#include "crypto/mont.h"
 #include "mcsec/common.h"
 
 __extension__ typedef unsigned __int128 u128;
@@ -147,7 +148,7 @@ static void mont_reduce(uint64_t r[LIMBS], uint64_t t[2 * LIMBS])
 }
 
 /* r = a*b/R mod q; inputs below q. */
-static void mont_mul_q(p256_scalar *r, const p256_scalar *a, const p256_scalar *b)
+static void mont_mul_portable(p256_scalar *r, const p256_scalar *a, const p256_scalar *b)
 {
     uint64_t t[2 * LIMBS];
     mul_wide(t, a->w, b->w);
@@ -155,12 +156,135 @@ static void mont_mul_q(p256_scalar *r, const p256_scalar *a, const p256_scalar *
 }
 
 /* r = a^2/R mod q; input below q. */
-static void mont_sqr_q(p256_scalar *r, const p256_scalar *a)
+static void mont_sqr_portable(p256_scalar *r, const p256_scalar *a)
 {
     uint64_t t[2 * LIMBS];
     sqr_wide(t, a->w);
     mont_reduce(r->w, t);
 }
+
+#if defined(__x86_64__) && defined(__GNUC__)
+
+/*
+ * The same Montgomery product with BMI2/ADX (used when the CPU has them,
+ * see mont_get_impl): mulx leaves the flags alone, so the low halves of a
+ * row's word products ride the CF chain (adcx) and the high halves the OF
+ * chain (adox) side by side. Straight-line code ending in a sub/sbb chain
+ * and cmov: constant time like the portable version. The accumulator c0..c5
+ * lives in six registers that rotate by one limb per row.
+ */
+static const uint64_t order_limbs[LIMBS] = {0xf3b9cac2fc632551u, 0xbce6faada7179e84u,
+                                            0xffffffffffffffffu, 0xffffffff00000000u};
+
+/* c0..c4 += a*b[i] (boff = 8i); c5 = the carries out of c4. */
+#define ROW(boff, c0, c1, c2, c3, c4, c5)                                                          \
+    "xorl %%eax, %%eax\n\t"                                                                        \
+    "movq " boff "(%[b]), %%rdx\n\t"                                                               \
+    "movl $0, %k[" #c5 "]\n\t"                                                                     \
+    "mulxq 0(%[a]), %[lo], %[hi]\n\t"                                                              \
+    "adcxq %[lo], %[" #c0 "]\n\t"                                                                  \
+    "adoxq %[hi], %[" #c1 "]\n\t"                                                                  \
+    "mulxq 8(%[a]), %[lo], %[hi]\n\t"                                                              \
+    "adcxq %[lo], %[" #c1 "]\n\t"                                                                  \
+    "adoxq %[hi], %[" #c2 "]\n\t"                                                                  \
+    "mulxq 16(%[a]), %[lo], %[hi]\n\t"                                                             \
+    "adcxq %[lo], %[" #c2 "]\n\t"                                                                  \
+    "adoxq %[hi], %[" #c3 "]\n\t"                                                                  \
+    "mulxq 24(%[a]), %[lo], %[hi]\n\t"                                                             \
+    "adcxq %[lo], %[" #c3 "]\n\t"                                                                  \
+    "adoxq %[hi], %[" #c4 "]\n\t"                                                                  \
+    "adcxq %%rax, %[" #c4 "]\n\t"                                                                  \
+    "adoxq %%rax, %[" #c5 "]\n\t"                                                                  \
+    "adcxq %%rax, %[" #c5 "]\n\t"
+
+/* c0..c5 += k*q for k = c0 * (-q^-1) mod 2^64, which clears c0. */
+#define REDUCE(c0, c1, c2, c3, c4, c5)                                                             \
+    "movq %[" #c0 "], %%rdx\n\t"                                                                   \
+    "imulq %[m0inv], %%rdx\n\t"                                                                    \
+    "xorl %%eax, %%eax\n\t"                                                                        \
+    "mulxq %[q0], %[lo], %[hi]\n\t"                                                                \
+    "adcxq %[lo], %[" #c0 "]\n\t"                                                                  \
+    "adoxq %[hi], %[" #c1 "]\n\t"                                                                  \
+    "mulxq %[q1], %[lo], %[hi]\n\t"                                                                \
+    "adcxq %[lo], %[" #c1 "]\n\t"                                                                  \
+    "adoxq %[hi], %[" #c2 "]\n\t"                                                                  \
+    "mulxq %[q2], %[lo], %[hi]\n\t"                                                                \
+    "adcxq %[lo], %[" #c2 "]\n\t"                                                                  \
+    "adoxq %[hi], %[" #c3 "]\n\t"                                                                  \
+    "mulxq %[q3], %[lo], %[hi]\n\t"                                                                \
+    "adcxq %[lo], %[" #c3 "]\n\t"                                                                  \
+    "adoxq %[hi], %[" #c4 "]\n\t"                                                                  \
+    "adcxq %%rax, %[" #c4 "]\n\t"                                                                  \
+    "adoxq %%rax, %[" #c5 "]\n\t"                                                                  \
+    "adcxq %%rax, %[" #c5 "]\n\t"
+
+/* c0..c3 -= q unless that borrows past c4 (the value is below q already). */
+#define FINAL_SUB(c0, c1, c2, c3, c4)                                                              \
+    "movq %[" #c0 "], %[lo]\n\t"                                                                   \
+    "subq %[q0], %[lo]\n\t"                                                                        \
+    "movq %[" #c1 "], %[hi]\n\t"                                                                   \
+    "sbbq %[q1], %[hi]\n\t"                                                                        \
+    "movq %[" #c2 "], %%rax\n\t"                                                                   \
+    "sbbq %[q2], %%rax\n\t"                                                                        \
+    "movq %[" #c3 "], %%rdx\n\t"                                                                   \
+    "sbbq %[q3], %%rdx\n\t"                                                                        \
+    "sbbq $0, %[" #c4 "]\n\t"                                                                      \
+    "cmovncq %[lo], %[" #c0 "]\n\t"                                                                \
+    "cmovncq %[hi], %[" #c1 "]\n\t"                                                                \
+    "cmovncq %%rax, %[" #c2 "]\n\t"                                                                \
+    "cmovncq %%rdx, %[" #c3 "]\n\t"
+
+static void mont_mul_adx(p256_scalar *r, const p256_scalar *a, const p256_scalar *b)
+{
+    uint64_t t0 = 0, t1 = 0, t2 = 0, t3 = 0, t4 = 0, t5, lo, hi, rax, rdx;
+    __asm__(ROW("0", t0, t1, t2, t3, t4, t5) REDUCE(t0, t1, t2, t3, t4, t5)
+                ROW("8", t1, t2, t3, t4, t5, t0) REDUCE(t1, t2, t3, t4, t5, t0)
+                    ROW("16", t2, t3, t4, t5, t0, t1) REDUCE(t2, t3, t4, t5, t0, t1)
+                        ROW("24", t3, t4, t5, t0, t1, t2) REDUCE(t3, t4, t5, t0, t1, t2)
+                            FINAL_SUB(t4, t5, t0, t1, t2)
+            : [t0] "+&r"(t0), [t1] "+&r"(t1), [t2] "+&r"(t2), [t3] "+&r"(t3), [t4] "+&r"(t4),
+              [t5] "=&r"(t5), [lo] "=&r"(lo), [hi] "=&r"(hi), "=&a"(rax), "=&d"(rdx)
+            : [a] "r"(a->w), [b] "r"(b->w), [m0inv] "m"(q_m0inv), [q0] "m"(order_limbs[0]),
+              [q1] "m"(order_limbs[1]), [q2] "m"(order_limbs[2]), [q3] "m"(order_limbs[3]), "m"(*a),
+              "m"(*b)
+            : "cc");
+    r->w[0] = t4;
+    r->w[1] = t5;
+    r->w[2] = t0;
+    r->w[3] = t1;
+}
+
+/* r = a*b/R mod q; inputs below q. The choice is a property of the CPU, not of the data. */
+static void mont_mul_q(p256_scalar *r, const p256_scalar *a, const p256_scalar *b)
+{
+    if (mont_get_impl() == MONT_IMPL_ADX)
+        mont_mul_adx(r, a, b);
+    else
+        mont_mul_portable(r, a, b);
+}
+
+/* r = a^2/R mod q: the general product (its rows are shorter than the portable squaring's). */
+static void mont_sqr_q(p256_scalar *r, const p256_scalar *a)
+{
+    if (mont_get_impl() == MONT_IMPL_ADX)
+        mont_mul_adx(r, a, a);
+    else
+        mont_sqr_portable(r, a);
+}
+
+#else
+
+static void mont_mul_q(p256_scalar *r, const p256_scalar *a, const p256_scalar *b)
+{
+    mont_mul_portable(r, a, b);
+}
+
+static void mont_sqr_q(p256_scalar *r, const p256_scalar *a)
+{
+    mont_sqr_portable(r, a);
+}
+
+#endif
 
 /* a = a^(2^n)/R^(2^n - 1): n Montgomery squarings in place. */
 static void mont_sqr_n(p256_scalar *a, int n)
