@@ -176,6 +176,15 @@ static void bad_points(const struct rfc *x)
     memcpy(sig, x->sig, SIG);
     memcpy(pvt, pt, PT);
     CHECK_ERR(verify_sig(x, sig), MCSEC_ERR_SIGNATURE);
+
+    /* SSK' = q - SSK: [SSK']G has the right x and the other y, so only y tells them apart. */
+    p256_scalar k;
+    uint8_t neg_ssk[SC];
+    (void)p256_scalar_from_bytes(&k, x->ssk);
+    p256_scalar_neg(&k, &k);
+    p256_scalar_to_bytes(neg_ssk, &k);
+    CHECK_ERR(mcsec_eccsi_validate(x->kpak, x->id, x->id_len, neg_ssk, x->pvt),
+              MCSEC_ERR_KEY_INVALID);
 }
 
 static void tampering(const struct rfc *x)
