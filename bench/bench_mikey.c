@@ -10,7 +10,8 @@
  *   mikey_open_gmk          the member opens it cold (RSK only, no verifier)
  *                           vs. one SAKKE decapsulation + one ECCSI verification;
  *   mikey_open_gmk_precomp  the same with the member's SAKKE receiver and a
- *                           verifier for the GMS vs. receiver decap + verifier verify.
+ *                           verifier for the GMS (with its table for Y) vs.
+ *                           receiver decap + verifier verify.
  * Target of the issue: opening under 1.3x its reference.
  */
 #include <stdio.h>
@@ -82,6 +83,7 @@ static int fixture_keys(struct mikey_fixture *f)
     SETUP("signer",
           mcsec_eccsi_signer_new(&f->signer, f->kpak, f->gms_uid, 32, f->gms_ssk, f->gms_pvt));
     SETUP("verifier", mcsec_eccsi_verifier_new(&f->verifier, f->kpak, f->gms_uid, 32, f->gms_pvt));
+    SETUP("verifier table", mcsec_eccsi_verifier_precompute(f->verifier));
     SETUP("receiver",
           mcsec_sakke_receiver_new(&f->receiver, f->Z, f->member_uid, 32, f->member_rsk));
     return 0;
