@@ -639,7 +639,8 @@ static mcsec_err validate_core(uint8_t hs_out[32], p256_scalar *ssk_out, const u
      * valid pair it is KPAK + [HS]PVT, public anyway. So it is compared in
      * variable time (the verdict is public too).
      */
-    ct_declassify(lhs, sizeof lhs);
+    if (err == MCSEC_OK)
+        ct_declassify(lhs, sizeof lhs);
     if (err == MCSEC_OK) {
         p256_scalar hs;
         (void)p256_scalar_from_bytes(&hs, hs_out);

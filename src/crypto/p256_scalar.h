@@ -38,7 +38,7 @@ void p256_scalar_sub(p256_scalar *r, const p256_scalar *a, const p256_scalar *b)
 void p256_scalar_neg(p256_scalar *r, const p256_scalar *a);
 /* r = a*b mod q. */
 void p256_scalar_mul(p256_scalar *r, const p256_scalar *a, const p256_scalar *b);
-/* r = a^2 mod q (a dedicated squaring: 10 word products instead of 16). */
+/* r = a^2 mod q (the portable path squares with 10 word products instead of 16). */
 void p256_scalar_sqr(p256_scalar *r, const p256_scalar *a);
 /* r = a^-1 mod q by Fermat (a^(q-2), fixed addition chain); r = 0 when a = 0. */
 void p256_scalar_inv(p256_scalar *r, const p256_scalar *a);

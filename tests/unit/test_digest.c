@@ -3,7 +3,7 @@
  * The crypto core's SHA-256 and HMAC-SHA-256 over pieces: RFC 4231 test
  * cases 1, 2 and 6 (a 131-octet key, hashed first), then random keys and
  * messages of every length class split into random pieces, against
- * OpenSSL's one-shot HMAC() and EVP_Digest(); out may alias the key.
+ * OpenSSL's one-shot HMAC() and EVP_Digest(); out may alias the key or a piece.
  */
 #include <string.h>
 
@@ -88,6 +88,13 @@ static void test_random(void)
             CHECK(HMAC(EVP_sha256(), key, 32, msg, msg_len, want, &len) != NULL);
             CHECK_OK(digest_hmac_sha256(key, key, 32, pieces, count));
             CHECK_MEM(key, want, 32);
+        }
+        /* out aliasing a piece, as the DRBG's V = HMAC_K(V) and the PRF's A = HMAC(A) do. */
+        if (msg_len >= 32) {
+            const struct piece head = {msg, 32};
+            CHECK(HMAC(EVP_sha256(), key, (int)key_len, msg, 32, want, &len) != NULL);
+            CHECK_OK(digest_hmac_sha256(msg, key, key_len, &head, 1));
+            CHECK_MEM(msg, want, 32);
         }
     }
 }
