@@ -197,19 +197,13 @@ int main(void)
     load(&x, f);
     if (!CT_RUNNING_ON_VALGRIND())
         printf("note: not under valgrind; only the functional checks run\n");
-    /* every scalar multiplier this build and CPU can run: portable C, mulx/adx */
-    int impls[2] = {MONT_IMPL_PORTABLE, MONT_IMPL_ADX};
-    int n_impls = test_cpu_has_adx() && mont_set_impl(MONT_IMPL_ADX) == 0 ? 2 : 1;
-    for (int k = 0; k < n_impls; k++) {
-        CHECK(mont_set_impl(impls[k]) == 0 && mont_get_impl() == impls[k]);
-        printf("# scalar multiplier: %s\n", impls[k] == MONT_IMPL_ADX ? "mulx/adx" : "portable C");
+    for (int k = 0; test_mont_impl(k); k++) { /* each multiplier this build and CPU can run */
         issuance(&x);
         issuer_object(&x);
         signing(&x);
         signer_object(&x);
         keygen_and_small_scalars();
     }
-    CHECK(mont_set_impl(MONT_IMPL_AUTO) == 0);
     free(x.id);
     free(x.m);
     vec_close(f);

@@ -190,18 +190,12 @@ int main(void)
     test_seed();
     test_harness_catches_a_leak();
 
-    /* every multiplier this build and CPU can run: portable C, mulx/adx */
-    int impls[2] = {MONT_IMPL_PORTABLE, MONT_IMPL_ADX};
-    int n_impls = test_cpu_has_adx() && mont_set_impl(MONT_IMPL_ADX) == 0 ? 2 : 1;
-    for (int k = 0; k < n_impls; k++) {
-        CHECK(mont_set_impl(impls[k]) == 0 && mont_get_impl() == impls[k]);
-        printf("# multiplier: %s\n", impls[k] == MONT_IMPL_ADX ? "mulx/adx" : "portable C");
+    for (int k = 0; test_mont_impl(k); k++) { /* each multiplier this build and CPU can run */
         test_mont_ops(&mont_sakke_p);
         test_mont_ops(&mont_sakke_q);
         test_select_and_decode();
         test_fp2_ops();
     }
-    CHECK(mont_set_impl(MONT_IMPL_AUTO) == 0);
     test_comb_scans();
     return check_done();
 }

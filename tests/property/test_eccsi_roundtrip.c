@@ -248,15 +248,10 @@ static void issuer_matches_one_shot(void)
 int main(void)
 {
     (void)test_seed();
-    /* the scalar arithmetic with every multiplier this build and CPU can run */
-    int impls[2] = {MONT_IMPL_PORTABLE, MONT_IMPL_ADX};
-    int n_impls = test_cpu_has_adx() && mont_set_impl(MONT_IMPL_ADX) == 0 ? 2 : 1;
-    for (int k = 0; k < n_impls; k++) {
-        CHECK(mont_set_impl(impls[k]) == 0 && mont_get_impl() == impls[k]);
+    for (int k = 0; test_mont_impl(k); k++) { /* each multiplier this build and CPU can run */
         scalar_vs_gmp();
         scalar_edges();
     }
-    CHECK(mont_set_impl(MONT_IMPL_AUTO) == 0);
     unsigned n = test_iterations(40);
     for (unsigned i = 0; i < n; i++)
         one_round();

@@ -6,6 +6,8 @@
 #include <string.h>
 #include <time.h>
 
+#include "crypto/mont.h"
+
 unsigned check_failures;
 unsigned check_passes;
 
@@ -148,4 +150,17 @@ int test_cpu_has_adx(void)
     }
     fclose(fp);
     return adx && bmi2;
+}
+
+int test_mont_impl(int k)
+{
+    static const int impls[2] = {MONT_IMPL_PORTABLE, MONT_IMPL_ADX};
+    int count = test_cpu_has_adx() && mont_set_impl(MONT_IMPL_ADX) == 0 ? 2 : 1;
+    if (k < 0 || k >= count) {
+        CHECK(mont_set_impl(MONT_IMPL_AUTO) == 0);
+        return 0;
+    }
+    CHECK(mont_set_impl(impls[k]) == 0 && mont_get_impl() == impls[k]);
+    printf("# multiplier: %s\n", impls[k] == MONT_IMPL_ADX ? "mulx/adx" : "portable C");
+    return 1;
 }

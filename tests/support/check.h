@@ -61,6 +61,13 @@ unsigned test_iterations(unsigned n);
 
 /* Whether the real CPU lists BMI2 and ADX (/proc/cpuinfo; CPUID under valgrind hides ADX). */
 int test_cpu_has_adx(void);
+/*
+ * Selects the k-th field multiplier this build and CPU can run (0: portable
+ * C, 1: mulx/adx when the CPU has BMI2 and ADX) for both Montgomery kernels,
+ * prints which, and returns 1; past the last it restores the automatic
+ * choice and returns 0. Use: for (int k = 0; test_mont_impl(k); k++) { ... }
+ */
+int test_mont_impl(int k);
 
 /* Lowercase hex of n octets into a caller buffer of 2n+1. */
 void test_hex(char *out, const uint8_t *in, size_t n);

@@ -400,14 +400,8 @@ int main(void)
 {
     test_seed();
 
-    /* every multiplier this build and CPU can run: portable C, mulx/adx */
-    int impls[2] = {MONT_IMPL_PORTABLE, MONT_IMPL_ADX};
-    int n_impls = test_cpu_has_adx() && mont_set_impl(MONT_IMPL_ADX) == 0 ? 2 : 1;
-    for (int k = 0; k < n_impls; k++) {
-        CHECK(mont_set_impl(impls[k]) == 0 && mont_get_impl() == impls[k]);
-        printf("# multiplier: %s\n", impls[k] == MONT_IMPL_ADX ? "mulx/adx" : "portable C");
+    for (int k = 0; test_mont_impl(k); k++) { /* each multiplier this build and CPU can run */
         run_fields();
     }
-    CHECK(mont_set_impl(MONT_IMPL_AUTO) == 0);
     return check_done();
 }
