@@ -6,12 +6,16 @@
  * time in the scalar); all arithmetic modulo q on secrets (SSK = KSAK + HS*v,
  * s = (HE + r*SSK)^-1 * j) is our own constant-time code in p256_scalar.c.
  *
- * Secret scalars reach OpenSSL only through mul_gen_secret(), which first
- * replaces k by q - k when k's top octet is zero (and negates the result):
- * the scalar handed to BN_bin2bn then always has a non-zero top octet, so
- * BN_bin2bn's leading-zero scan and bn_correct_top take the same path for
- * every secret (they would otherwise reveal how many leading zero octets a
- * nonce has, the leak behind lattice attacks on ECDSA-like signatures).
+ * Secret scalars reach OpenSSL only through mul_gen_secret_signed(), which
+ * first replaces k by q - k when k's top octet is zero (and the callers negate
+ * the result): the scalar handed to BN_bin2bn then always has a non-zero top
+ * octet, so BN_bin2bn's leading-zero scan and bn_correct_top take the same
+ * path for every secret (they would otherwise reveal how many leading zero
+ * octets a nonce has, the leak behind lattice attacks on ECDSA-like
+ * signatures). A secret multiple leaves OpenSSL either as its affine
+ * encoding (point_encode_fixed: PVT, KPAK, J) or as Jacobian coordinates
+ * that only a constant-time comparison reads (point_read_jacobian: the KPAK
+ * check, [SSK]G in validation), which saves the inversion.
  * tests/ctime/test_ctime_eccsi.supp records the remaining memcheck reports
  * inside OpenSSL and why they are not leaks.
  */
@@ -134,42 +138,100 @@ static mcsec_err point_decode_var(EC_POINT *pt, const uint8_t in[POINT], const E
 }
 
 /*
- * Public points are compared in Jacobian coordinates (x = X/Z^2,
- * y = Y/Z^3) with two or three products mod p, instead of being brought to
- * affine form by an inversion (0.4 against 4 us). Variable time: public
- * values only. The point at infinity (Z = 0) equals nothing.
- *
- * want_y NULL: *equal = (affine x of pt == want_x); else both coordinates.
- * want_x and want_y are 32-octet big-endian integers below p.
+ * Reads the Jacobian coordinates (X, Y, Z) of pt, where x = X/Z^2 and
+ * y = Y/Z^3 (Z = 0 for infinity). Constant time in their values: for a
+ * multiple of a secret they are secret, since Z leaks scalar bits
+ * (Naccache, Smart and Stern, "Projective coordinates leak", 2004), so they
+ * only ever meet jacobian_equal. Not inlined: the valgrind suppressions for
+ * OpenSSL's conversions are scoped to this function.
  */
-static mcsec_err point_equals_affine(int *equal, const EC_POINT *pt, const uint8_t want_x[SCALAR],
-                                     const uint8_t *want_y, const EC_GROUP *group, BN_CTX *bn)
+__attribute__((noinline)) static mcsec_err
+point_read_jacobian(p256_coord xyz[3], const EC_POINT *pt, const EC_GROUP *group, BN_CTX *bn)
 {
-    *equal = 0;
     BN_CTX_start(bn);
-    BIGNUM *x = BN_CTX_get(bn), *y = BN_CTX_get(bn), *z = BN_CTX_get(bn);
-    BIGNUM *zz = BN_CTX_get(bn), *t = BN_CTX_get(bn), *w = BN_CTX_get(bn);
-    const BIGNUM *p = EC_GROUP_get0_field(group);
+    BIGNUM *c[3] = {BN_CTX_get(bn), BN_CTX_get(bn), BN_CTX_get(bn)};
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wdeprecated-declarations"
     /* Deprecated in OpenSSL 3, but the only way to read a point without an inversion. */
-    int ok = w != NULL && p != NULL &&
-             EC_POINT_get_Jprojective_coordinates_GFp(group, pt, x, y, z, bn) == 1;
+    int ok = c[2] != NULL &&
+             EC_POINT_get_Jprojective_coordinates_GFp(group, pt, c[0], c[1], c[2], bn) == 1;
 #pragma GCC diagnostic pop
-    ok = ok && BN_mod_sqr(zz, z, p, bn) == 1 && BN_bin2bn(want_x, SCALAR, w) != NULL &&
-         BN_mod_mul(t, w, zz, p, bn) == 1;
-    int same = ok && !BN_is_zero(z) && BN_cmp(t, x) == 0;
-    if (same && want_y != NULL) {
-        ok = BN_mod_mul(zz, zz, z, p, bn) == 1 && BN_bin2bn(want_y, SCALAR, w) != NULL &&
-             BN_mod_mul(t, w, zz, p, bn) == 1;
-        same = ok && BN_cmp(t, y) == 0;
+    uint64_t reduced = ~(uint64_t)0;
+    uint8_t b[SCALAR];
+    for (int i = 0; i < 3 && ok; i++) {
+        ok = BN_bn2binpad(c[i], b, SCALAR) == SCALAR;
+        reduced &= p256_coord_from_bytes(&xyz[i], b);
     }
+    for (int i = 0; i < 3; i++)
+        if (c[i] != NULL)
+            BN_clear(c[i]);
+    MCSEC_WIPE(b);
     BN_CTX_end(bn);
-    if (!ok) {
+    ct_declassify(&reduced, sizeof reduced); /* OpenSSL's coordinates are below p */
+    if (!ok || !reduced) {
         ERR_clear_error();
+        mcsec_wipe(xyz, 3 * sizeof *xyz);
         return MCSEC_ERR_CRYPTO;
     }
-    *equal = same;
+    return MCSEC_OK;
+}
+
+/*
+ * All-ones when the Jacobian points a and b are the same affine point, or
+ * (x_only, a public choice) have the same x: X1*Z2^2 = X2*Z1^2 and
+ * Y1*Z2^3 = Y2*Z1^3. Infinity (Z = 0) equals nothing. Constant time: a
+ * handful of products mod p instead of an inversion per point.
+ */
+static uint64_t jacobian_equal(const p256_coord a[3], const p256_coord b[3], int x_only)
+{
+    p256_coord za2, zb2, za3, zb3, l, r;
+    p256_coord_mont_mul(&za2, &a[2], &a[2]);
+    p256_coord_mont_mul(&zb2, &b[2], &b[2]);
+    p256_coord_mont_mul(&l, &a[0], &zb2);
+    p256_coord_mont_mul(&r, &b[0], &za2);
+    uint64_t same =
+        p256_coord_equal(&l, &r) & ~p256_coord_is_zero(&a[2]) & ~p256_coord_is_zero(&b[2]);
+    if (!x_only) {
+        p256_coord_mont_mul(&za3, &za2, &a[2]);
+        p256_coord_mont_mul(&zb3, &zb2, &b[2]);
+        p256_coord_mont_mul(&l, &a[1], &zb3);
+        p256_coord_mont_mul(&r, &b[1], &za3);
+        same &= p256_coord_equal(&l, &r);
+        MCSEC_WIPE(za3);
+        MCSEC_WIPE(zb3);
+    }
+    MCSEC_WIPE(za2);
+    MCSEC_WIPE(zb2);
+    MCSEC_WIPE(l);
+    MCSEC_WIPE(r);
+    return same;
+}
+
+/*
+ * Jacobian coordinates of the affine point (x, y) given as 32-octet
+ * big-endian integers: Z = 1. All-ones when both are below p.
+ */
+static uint64_t affine_as_jacobian(p256_coord xyz[3], const uint8_t x[SCALAR],
+                                   const uint8_t y[SCALAR])
+{
+    static const uint8_t one[SCALAR] = {[SCALAR - 1] = 1};
+    uint64_t ok = p256_coord_from_bytes(&xyz[0], x) & p256_coord_from_bytes(&xyz[1], y);
+    (void)p256_coord_from_bytes(&xyz[2], one);
+    return ok;
+}
+
+/* *equal = (the affine x of the public point pt is want_x, 32 octets big-endian). */
+static mcsec_err point_x_equals(int *equal, const EC_POINT *pt, const uint8_t want_x[SCALAR],
+                                const EC_GROUP *group, BN_CTX *bn)
+{
+    p256_coord have[3], want[3];
+    *equal = 0;
+    mcsec_err err = point_read_jacobian(have, pt, group, bn);
+    if (err != MCSEC_OK)
+        return err;
+    uint64_t same = affine_as_jacobian(want, want_x, want_x) & jacobian_equal(have, want, 1);
+    ct_declassify(&same, sizeof same);
+    *equal = same != 0;
     return MCSEC_OK;
 }
 
@@ -216,14 +278,16 @@ static void coordinate_cneg(uint8_t y[SCALAR], uint64_t mask)
 }
 
 /*
- * out = [k]G encoded, for a secret k in [1, q). Constant time in k: k is
- * replaced by q - k when its top octet is zero (then [k]G = -[q - k]G), so
- * the scalar OpenSSL converts always has a non-zero top octet; the sign is
- * restored with a masked negation of y. Not inlined: the valgrind
- * suppressions for OpenSSL's internals are scoped to this function.
+ * pt = [k]G or -[k]G for a secret k in [1, q); *negated is all-ones in the
+ * second case. Constant time in k: k is replaced by q - k when its top octet
+ * is zero (then [k]G = -[q - k]G), so the scalar OpenSSL converts always has
+ * a non-zero top octet; the callers restore the sign with a masked negation
+ * of y. Not inlined: the valgrind suppressions for OpenSSL's internals are
+ * scoped to this function.
  */
-__attribute__((noinline)) static mcsec_err mul_gen_secret(uint8_t out[POINT], const p256_scalar *k,
-                                                          const EC_GROUP *group, BN_CTX *bn)
+__attribute__((noinline)) static mcsec_err mul_gen_secret_signed(EC_POINT *pt, uint64_t *negated,
+                                                                 const p256_scalar *k,
+                                                                 const EC_GROUP *group, BN_CTX *bn)
 {
     uint8_t kb[SCALAR];
     p256_scalar_to_bytes(kb, k);
@@ -235,22 +299,57 @@ __attribute__((noinline)) static mcsec_err mul_gen_secret(uint8_t out[POINT], co
     p256_scalar_to_bytes(kb, &kk);
 
     mcsec_err err = MCSEC_ERR_CRYPTO;
-    EC_POINT *pt = EC_POINT_new(group);
     BIGNUM *kn = BN_secure_new();
-    if (pt != NULL && kn != NULL) {
+    if (kn != NULL) {
         BN_set_flags(kn, BN_FLG_CONSTTIME);
         if (BN_bin2bn(kb, SCALAR, kn) != NULL && EC_POINT_mul(group, pt, kn, NULL, NULL, bn) == 1)
-            err = point_encode_fixed(out, pt, group, bn);
+            err = MCSEC_OK;
+        else
+            ERR_clear_error();
     }
-    if (err == MCSEC_OK)
-        coordinate_cneg(out + 1 + SCALAR, top_zero);
-    else
-        mcsec_wipe(out, POINT);
-    EC_POINT_clear_free(pt);
+    *negated = top_zero;
     BN_clear_free(kn);
     MCSEC_WIPE(kb);
     MCSEC_WIPE(kk);
     MCSEC_WIPE(negk);
+    return err;
+}
+
+/* out = [k]G encoded, for a secret k in [1, q) (see mul_gen_secret_signed). */
+static mcsec_err mul_gen_secret(uint8_t out[POINT], const p256_scalar *k, const EC_GROUP *group,
+                                BN_CTX *bn)
+{
+    uint64_t negated = 0;
+    EC_POINT *pt = EC_POINT_new(group);
+    mcsec_err err =
+        pt != NULL ? mul_gen_secret_signed(pt, &negated, k, group, bn) : MCSEC_ERR_NOMEM;
+    if (err == MCSEC_OK)
+        err = point_encode_fixed(out, pt, group, bn);
+    if (err == MCSEC_OK)
+        coordinate_cneg(out + 1 + SCALAR, negated);
+    else
+        mcsec_wipe(out, POINT);
+    EC_POINT_clear_free(pt);
+    return err;
+}
+
+/*
+ * xyz = the Jacobian coordinates of [k]G, for a secret k in [1, q): for a
+ * constant-time comparison (jacobian_equal) without the inversion an
+ * encoding needs.
+ */
+static mcsec_err mul_gen_secret_jacobian(p256_coord xyz[3], const p256_scalar *k,
+                                         const EC_GROUP *group, BN_CTX *bn)
+{
+    uint64_t negated = 0;
+    EC_POINT *pt = EC_POINT_new(group);
+    mcsec_err err =
+        pt != NULL ? mul_gen_secret_signed(pt, &negated, k, group, bn) : MCSEC_ERR_NOMEM;
+    if (err == MCSEC_OK)
+        err = point_read_jacobian(xyz, pt, group, bn);
+    if (err == MCSEC_OK)
+        p256_coord_cneg(&xyz[1], negated);
+    EC_POINT_clear_free(pt);
     return err;
 }
 
@@ -369,13 +468,16 @@ static mcsec_err ksak_decode(p256_scalar *k, const uint8_t ksak[SCALAR], const u
     ct_declassify(&ok, sizeof ok);
     if (!ok)
         return MCSEC_ERR_RANGE;
-    uint8_t mine[POINT];
-    mcsec_err err = mul_gen_secret(mine, k, f->group, f->bn);
+    p256_coord mine[3], want[3];
+    mcsec_err err = mul_gen_secret_jacobian(mine, k, f->group, f->bn);
     if (err != MCSEC_OK)
         return err;
-    uint64_t same = ct_eq_bytes(mine, kpak, POINT);
+    /* KPAK is public: its form and range are checked in variable time. */
+    uint64_t well_formed = affine_as_jacobian(want, kpak + 1, kpak + 1 + SCALAR);
+    uint64_t same = jacobian_equal(mine, want, 0);
     ct_declassify(&same, sizeof same);
-    return same ? MCSEC_OK : MCSEC_ERR_KEY_INVALID;
+    MCSEC_WIPE(mine);
+    return kpak[0] == 0x04 && well_formed && same ? MCSEC_OK : MCSEC_ERR_KEY_INVALID;
 }
 
 /*
@@ -606,7 +708,8 @@ mcsec_err mcsec_eccsi_issue(uint8_t ssk[MCSEC_ECCSI_SSK_BYTES], uint8_t pvt[MCSE
 
 /*
  * Checks [SSK]G == KPAK + [HS]PVT and returns HS. SSK is secret: [SSK]G is
- * computed in constant time; the comparison runs on public values.
+ * computed and compared in constant time, without leaving Jacobian
+ * coordinates; only the verdict is made public.
  */
 static mcsec_err validate_core(uint8_t hs_out[32], p256_scalar *ssk_out, const uint8_t kpak[POINT],
                                const uint8_t *id, size_t id_len, const uint8_t ssk[SCALAR],
@@ -630,17 +733,9 @@ static mcsec_err validate_core(uint8_t hs_out[32], p256_scalar *ssk_out, const u
     if (err == MCSEC_OK)
         err = hash_hs(hs_out, kpak, id, id_len, pvt);
 
-    uint8_t lhs[POINT];
-    int same = 0;
+    p256_coord lhs[3], rhs[3];
     if (err == MCSEC_OK)
-        err = mul_gen_secret(lhs, ssk_out, f->group, f->bn);
-    /*
-     * [SSK]G is SSK's public key: it says nothing usable about SSK, and for a
-     * valid pair it is KPAK + [HS]PVT, public anyway. So it is compared in
-     * variable time (the verdict is public too).
-     */
-    if (err == MCSEC_OK)
-        ct_declassify(lhs, sizeof lhs);
+        err = mul_gen_secret_jacobian(lhs, ssk_out, f->group, f->bn); /* [SSK]G */
     if (err == MCSEC_OK) {
         p256_scalar hs;
         (void)p256_scalar_from_bytes(&hs, hs_out);
@@ -651,11 +746,15 @@ static mcsec_err validate_core(uint8_t hs_out[32], p256_scalar *ssk_out, const u
             err = MCSEC_ERR_CRYPTO;
         BN_CTX_end(f->bn);
     }
-    /* [SSK]G is never infinity for SSK in [1, q), and infinity equals no encoding. */
     if (err == MCSEC_OK)
-        err = point_equals_affine(&same, pv, lhs + 1, lhs + 1 + SCALAR, f->group, f->bn);
-    if (err == MCSEC_OK && !same)
-        err = MCSEC_ERR_KEY_INVALID;
+        err = point_read_jacobian(rhs, pv, f->group, f->bn); /* KPAK + [HS]PVT, public */
+    if (err == MCSEC_OK) {
+        /* [SSK]G is never infinity for SSK in [1, q); jacobian_equal rejects an infinite rhs. */
+        uint64_t same = jacobian_equal(lhs, rhs, 0);
+        ct_declassify(&same, sizeof same); /* the verdict is public */
+        if (!same)
+            err = MCSEC_ERR_KEY_INVALID;
+    }
     EC_POINT_free(kp);
     EC_POINT_free(pv);
     MCSEC_WIPE(lhs);
@@ -909,7 +1008,7 @@ static mcsec_err verify_point(const uint8_t r_bytes[SCALAR], const EC_POINT *kp,
 #pragma GCC diagnostic pop
         int same = 0;
         if (ok == 1)
-            err = point_equals_affine(&same, jp, r_bytes, NULL, f->group, f->bn);
+            err = point_x_equals(&same, jp, r_bytes, f->group, f->bn);
         if (err == MCSEC_OK && !same)
             err = MCSEC_ERR_SIGNATURE;
     }
@@ -1059,7 +1158,7 @@ mcsec_err mcsec_eccsi_verifier_verify(const mcsec_eccsi_verifier *verifier, cons
         ok = EC_POINT_mul(f.group, jp, an, verifier->y, bn_, f.bn) == 1;
     /* Step 7: J is not infinity and Jx = r mod p, where both are below p. */
     int same = 0;
-    err = ok ? point_equals_affine(&same, jp, r_bytes, NULL, f.group, f.bn) : MCSEC_ERR_CRYPTO;
+    err = ok ? point_x_equals(&same, jp, r_bytes, f.group, f.bn) : MCSEC_ERR_CRYPTO;
     if (err == MCSEC_OK && !same)
         err = MCSEC_ERR_SIGNATURE;
     EC_POINT_free(jp);

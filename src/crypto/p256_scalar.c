@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * Constant-time arithmetic modulo the P-256 group order q (see p256_scalar.h).
- * Products use word-by-word Montgomery multiplication (R = 2^256) on 128-bit
- * intermediate products; every result ends with one masked subtraction, so
+ * Constant-time arithmetic modulo the P-256 group order q, and a little
+ * modulo the field prime p (see p256_scalar.h). Products use word-by-word Montgomery multiplication
+ * (R = 2^256) on 128-bit intermediate products; every result ends with one masked subtraction, so
  * no path depends on the values.
  */
 #include "crypto/p256_scalar.h"
@@ -18,8 +18,19 @@ __extension__ typedef unsigned __int128 u128;
 const p256_scalar p256_order = {
     {0xf3b9cac2fc632551u, 0xbce6faada7179e84u, 0xffffffffffffffffu, 0xffffffff00000000u}};
 
-/* -q^-1 mod 2^64 */
-static const uint64_t q_m0inv = 0xccd1c8aaee00bc4fu;
+/* A modulus n < 2^256 for the portable Montgomery code, with -n^-1 mod 2^64. */
+struct modulus {
+    uint64_t n[LIMBS];
+    uint64_t m0inv;
+};
+
+static const struct modulus mod_q = {
+    {0xf3b9cac2fc632551u, 0xbce6faada7179e84u, 0xffffffffffffffffu, 0xffffffff00000000u},
+    0xccd1c8aaee00bc4fu};
+
+/* The field prime p = 2^256 - 2^224 + 2^192 + 2^96 - 1; p = -1 mod 2^64, so -p^-1 = 1. */
+static const struct modulus mod_p = {
+    {0xffffffffffffffffu, 0x00000000ffffffffu, 0x0000000000000000u, 0xffffffff00000001u}, 1};
 
 /* R mod q: 1 in Montgomery form. */
 static const p256_scalar p256_one_mont = {
@@ -60,12 +71,13 @@ static void select_limbs(uint64_t r[LIMBS], const uint64_t a[LIMBS], const uint6
         r[i] = (a[i] & mask) | (b[i] & ~mask);
 }
 
-/* Reduces hi:a (a value below 2q, hi its carry bit) into [0, q). */
-static void reduce_once(uint64_t r[LIMBS], const uint64_t a[LIMBS], uint64_t hi)
+/* Reduces hi:a (a value below 2n, hi its carry bit) into [0, n). */
+static void reduce_once(uint64_t r[LIMBS], const uint64_t a[LIMBS], uint64_t hi,
+                        const struct modulus *m)
 {
     uint64_t t[LIMBS];
-    uint64_t borrow = sub_borrow(t, a, p256_order.w);
-    /* a >= q exactly when the 257-bit value hi:a did not borrow. */
+    uint64_t borrow = sub_borrow(t, a, m->n);
+    /* a >= n exactly when the 257-bit value hi:a did not borrow. */
     uint64_t keep_a = ct_is_zero_u64(hi) & (0 - borrow);
     select_limbs(r, a, t, keep_a);
 }
@@ -124,19 +136,19 @@ static void sqr_wide(uint64_t t[2 * LIMBS], const uint64_t a[LIMBS])
 }
 
 /*
- * r = t/R mod q (word-by-word Montgomery reduction) for t < q^2: the
- * quotient (t + m*q)/R is below 2q, so one masked subtraction finishes.
+ * r = t/R mod n (word-by-word Montgomery reduction) for t < n^2: the
+ * quotient (t + k*n)/R is below 2n, so one masked subtraction finishes.
  */
-static void mont_reduce(uint64_t r[LIMBS], uint64_t t[2 * LIMBS])
+static void mont_reduce(uint64_t r[LIMBS], uint64_t t[2 * LIMBS], const struct modulus *mod)
 {
     uint64_t top = 0; /* carry out of t[i + LIMBS] from the previous rows */
 #pragma GCC unroll 4
     for (int i = 0; i < LIMBS; i++) {
-        uint64_t m = t[i] * q_m0inv;
+        uint64_t m = t[i] * mod->m0inv;
         uint64_t carry = 0;
 #pragma GCC unroll 4
         for (int j = 0; j < LIMBS; j++) {
-            u128 p = (u128)m * p256_order.w[j] + t[i + j] + carry;
+            u128 p = (u128)m * mod->n[j] + t[i + j] + carry;
             t[i + j] = (uint64_t)p;
             carry = (uint64_t)(p >> 64);
         }
@@ -144,7 +156,7 @@ static void mont_reduce(uint64_t r[LIMBS], uint64_t t[2 * LIMBS])
         t[i + LIMBS] = (uint64_t)s;
         top = (uint64_t)(s >> 64);
     }
-    reduce_once(r, t + LIMBS, top);
+    reduce_once(r, t + LIMBS, top, mod);
 }
 
 /* r = a*b/R mod q; inputs below q. */
@@ -152,7 +164,7 @@ static void mont_mul_portable(p256_scalar *r, const p256_scalar *a, const p256_s
 {
     uint64_t t[2 * LIMBS];
     mul_wide(t, a->w, b->w);
-    mont_reduce(r->w, t);
+    mont_reduce(r->w, t, &mod_q);
 }
 
 /* r = a^2/R mod q; input below q. */
@@ -160,7 +172,7 @@ static void mont_sqr_portable(p256_scalar *r, const p256_scalar *a)
 {
     uint64_t t[2 * LIMBS];
     sqr_wide(t, a->w);
-    mont_reduce(r->w, t);
+    mont_reduce(r->w, t, &mod_q);
 }
 
 #if defined(__x86_64__) && defined(__GNUC__)
@@ -173,9 +185,6 @@ static void mont_sqr_portable(p256_scalar *r, const p256_scalar *a)
  * and cmov: constant time like the portable version. The accumulator c0..c5
  * lives in six registers that rotate by one limb per row.
  */
-static const uint64_t order_limbs[LIMBS] = {0xf3b9cac2fc632551u, 0xbce6faada7179e84u,
-                                            0xffffffffffffffffu, 0xffffffff00000000u};
-
 /* c0..c4 += a*b[i] (boff = 8i); c5 = the carries out of c4. */
 #define ROW(boff, c0, c1, c2, c3, c4, c5)                                                          \
     "xorl %%eax, %%eax\n\t"                                                                        \
@@ -244,9 +253,8 @@ static void mont_mul_adx(p256_scalar *r, const p256_scalar *a, const p256_scalar
                             FINAL_SUB(t4, t5, t0, t1, t2)
             : [t0] "+&r"(t0), [t1] "+&r"(t1), [t2] "+&r"(t2), [t3] "+&r"(t3), [t4] "+&r"(t4),
               [t5] "=&r"(t5), [lo] "=&r"(lo), [hi] "=&r"(hi), "=&a"(rax), "=&d"(rdx)
-            : [a] "r"(a->w), [b] "r"(b->w), [m0inv] "m"(q_m0inv), [q0] "m"(order_limbs[0]),
-              [q1] "m"(order_limbs[1]), [q2] "m"(order_limbs[2]), [q3] "m"(order_limbs[3]), "m"(*a),
-              "m"(*b)
+            : [a] "r"(a->w), [b] "r"(b->w), [m0inv] "m"(mod_q.m0inv), [q0] "m"(mod_q.n[0]),
+              [q1] "m"(mod_q.n[1]), [q2] "m"(mod_q.n[2]), [q3] "m"(mod_q.n[3]), "m"(*a), "m"(*b)
             : "cc");
     r->w[0] = t4;
     r->w[1] = t5;
@@ -293,7 +301,8 @@ static void mont_sqr_n(p256_scalar *a, int n)
         mont_sqr_q(a, a);
 }
 
-uint64_t p256_scalar_from_bytes(p256_scalar *r, const uint8_t in[P256_SCALAR_BYTES])
+/* Reads a 32-octet big-endian a: all-ones and r = a when a < n, else 0 and r = a - n. */
+static uint64_t limbs_from_bytes(uint64_t r[LIMBS], const uint8_t in[32], const struct modulus *m)
 {
     uint64_t a[LIMBS];
     for (int i = 0; i < LIMBS; i++) {
@@ -303,9 +312,24 @@ uint64_t p256_scalar_from_bytes(p256_scalar *r, const uint8_t in[P256_SCALAR_BYT
         a[i] = w;
     }
     uint64_t t[LIMBS];
-    uint64_t below_q = 0 - sub_borrow(t, a, p256_order.w);
-    select_limbs(r->w, a, t, below_q);
-    return below_q;
+    uint64_t below = 0 - sub_borrow(t, a, m->n);
+    select_limbs(r, a, t, below);
+    return below;
+}
+
+/* r = a - b mod n for a, b in [0, n). */
+static void sub_mod(uint64_t r[LIMBS], const uint64_t a[LIMBS], const uint64_t b[LIMBS],
+                    const struct modulus *m)
+{
+    uint64_t t[LIMBS], u[LIMBS];
+    uint64_t borrow = sub_borrow(t, a, b);
+    (void)add_carry(u, t, m->n);
+    select_limbs(r, u, t, 0 - borrow);
+}
+
+uint64_t p256_scalar_from_bytes(p256_scalar *r, const uint8_t in[P256_SCALAR_BYTES])
+{
+    return limbs_from_bytes(r->w, in, &mod_q); /* a < 2^256 < 2q: a - q is a mod q */
 }
 
 void p256_scalar_to_bytes(uint8_t out[P256_SCALAR_BYTES], const p256_scalar *a)
@@ -324,15 +348,12 @@ void p256_scalar_add(p256_scalar *r, const p256_scalar *a, const p256_scalar *b)
 {
     uint64_t t[LIMBS];
     uint64_t carry = add_carry(t, a->w, b->w);
-    reduce_once(r->w, t, carry);
+    reduce_once(r->w, t, carry, &mod_q);
 }
 
 void p256_scalar_sub(p256_scalar *r, const p256_scalar *a, const p256_scalar *b)
 {
-    uint64_t t[LIMBS], u[LIMBS];
-    uint64_t borrow = sub_borrow(t, a->w, b->w);
-    (void)add_carry(u, t, p256_order.w);
-    select_limbs(r->w, u, t, 0 - borrow);
+    sub_mod(r->w, a->w, b->w, &mod_q);
 }
 
 void p256_scalar_neg(p256_scalar *r, const p256_scalar *a)
@@ -419,4 +440,40 @@ void p256_scalar_inv(p256_scalar *r, const p256_scalar *a)
 void p256_scalar_cmov(p256_scalar *r, const p256_scalar *a, uint64_t mask)
 {
     select_limbs(r->w, a->w, r->w, mask);
+}
+
+/* ---- coordinates mod p ---- */
+
+uint64_t p256_coord_from_bytes(p256_coord *r, const uint8_t in[P256_SCALAR_BYTES])
+{
+    return limbs_from_bytes(r->w, in, &mod_p);
+}
+
+void p256_coord_mont_mul(p256_coord *r, const p256_coord *a, const p256_coord *b)
+{
+    uint64_t t[2 * LIMBS];
+    mul_wide(t, a->w, b->w);
+    mont_reduce(r->w, t, &mod_p);
+    mcsec_wipe(t, sizeof t);
+}
+
+void p256_coord_cneg(p256_coord *r, uint64_t mask)
+{
+    const uint64_t zero[LIMBS] = {0, 0, 0, 0};
+    uint64_t neg[LIMBS];
+    sub_mod(neg, zero, r->w, &mod_p);
+    select_limbs(r->w, neg, r->w, mask);
+}
+
+uint64_t p256_coord_is_zero(const p256_coord *a)
+{
+    return ct_is_zero_u64(a->w[0] | a->w[1] | a->w[2] | a->w[3]);
+}
+
+uint64_t p256_coord_equal(const p256_coord *a, const p256_coord *b)
+{
+    uint64_t d = 0;
+    for (int i = 0; i < LIMBS; i++)
+        d |= a->w[i] ^ b->w[i];
+    return ct_is_zero_u64(d);
 }

@@ -2,7 +2,8 @@
 /*
  * Integers modulo the order q of the NIST P-256 group (the ECCSI scalar
  * field, RFC 6507 with the RFC 6509 profile): 4 little-endian 64-bit limbs,
- * Montgomery form with R = 2^256 for products, no heap.
+ * Montgomery form with R = 2^256 for products, no heap. At the end, a few
+ * operations on coordinates modulo the field prime p.
  *
  * Every function is constant time in its element arguments: no branch or
  * memory index depends on their values. Elements are kept fully reduced in
@@ -44,5 +45,26 @@ void p256_scalar_sqr(p256_scalar *r, const p256_scalar *a);
 void p256_scalar_inv(p256_scalar *r, const p256_scalar *a);
 /* r = mask ? a : r (mask all-ones or zero). */
 void p256_scalar_cmov(p256_scalar *r, const p256_scalar *a, uint64_t mask);
+
+/*
+ * Coordinates modulo the field prime p, the few operations a constant-time
+ * comparison of Jacobian points needs (eccsi.c): the same rules as above,
+ * portable code only. The product is a Montgomery product: r = a*b/2^256;
+ * equations with the same number of products on both sides compare as the
+ * plain ones would.
+ */
+typedef struct p256_coord {
+    uint64_t w[4]; /* little-endian limbs, in [0, p) */
+} p256_coord;
+
+/* Reads a 32-octet big-endian a: an all-ones mask when a < p (r = a), else 0 (r = a - p). */
+uint64_t p256_coord_from_bytes(p256_coord *r, const uint8_t in[P256_SCALAR_BYTES]);
+/* r = a*b/2^256 mod p. */
+void p256_coord_mont_mul(p256_coord *r, const p256_coord *a, const p256_coord *b);
+/* r = mask ? p - r : r (0 stays 0). */
+void p256_coord_cneg(p256_coord *r, uint64_t mask);
+/* All-ones masks when a == 0, when a == b. */
+uint64_t p256_coord_is_zero(const p256_coord *a);
+uint64_t p256_coord_equal(const p256_coord *a, const p256_coord *b);
 
 #endif

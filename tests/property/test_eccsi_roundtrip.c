@@ -5,7 +5,7 @@
  * verify (one-shot and with signer/verifier objects), issuer objects against the one-shot
  * issuance; then every tampering of the message,
  * identifier, signature or KPAK is rejected. Also cross-checks the constant-time scalar arithmetic
- * mod q against GMP. Replay a failure with MCSEC_TEST_SEED.
+ * mod q, and the coordinate operations mod p, against GMP. Replay a failure with MCSEC_TEST_SEED.
  */
 #include <gmp.h>
 #include <string.h>
@@ -212,6 +212,78 @@ static void scalar_edges(void)
     CHECK(p256_scalar_is_zero(&r) == UINT64_MAX);
 }
 
+/* p = 2^256 - 2^224 + 2^192 + 2^96 - 1 as 32 big-endian octets. */
+static const uint8_t field_p[SC] = {
+    0xff, 0xff, 0xff, 0xff, 0x00, 0x00, 0x00, 0x01, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
+    0x00, 0x00, 0x00, 0x00, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff};
+
+static void coord_to_mpz(mpz_t r, const p256_coord *a)
+{
+    mpz_import(r, 4, -1, sizeof a->w[0], 0, 0, a->w);
+}
+
+/*
+ * The coordinate operations mod p against GMP: reading (range mask and
+ * reduction), the Montgomery product a*b/2^256, the conditional negation,
+ * equality and zero tests. Random values, values near and above p, 0, 1.
+ */
+static void coord_vs_gmp(void)
+{
+    mpz_t p, a, b, rinv, want, got;
+    mpz_inits(p, a, b, rinv, want, got, NULL);
+    to_mpz(p, field_p);
+    mpz_set_ui(rinv, 1);
+    mpz_mul_2exp(rinv, rinv, 256);
+    CHECK(mpz_invert(rinv, rinv, p) != 0);
+    uint8_t ab[SC], bb[SC];
+    unsigned n = test_iterations(2000);
+    for (unsigned i = 0; i < n; i++) {
+        test_rand_bytes(ab, SC);
+        test_rand_bytes(bb, SC);
+        if (i % 5 == 0) { /* p - 2 .. p + 2, or near 2^256 */
+            memcpy(ab, field_p, SC);
+            ab[SC - 1] = (uint8_t)(ab[SC - 1] - 2 + test_rand_below(5));
+        } else if (i % 5 == 1) {
+            memset(ab, 0xff, 4 + test_rand_below(28));
+        } else if (i % 5 == 2) {
+            memset(bb, 0, SC);
+            bb[SC - 1] = (uint8_t)test_rand_below(2); /* 0 or 1 */
+        }
+        p256_coord x, y, r;
+        uint64_t in_range = p256_coord_from_bytes(&x, ab);
+        (void)p256_coord_from_bytes(&y, bb);
+        to_mpz(a, ab);
+        to_mpz(b, bb);
+        CHECK(in_range == (mpz_cmp(a, p) < 0 ? UINT64_MAX : 0));
+        mpz_mod(a, a, p);
+        mpz_mod(b, b, p);
+        coord_to_mpz(got, &x);
+        CHECK(mpz_cmp(got, a) == 0);
+
+        p256_coord_mont_mul(&r, &x, &y);
+        coord_to_mpz(got, &r);
+        mpz_mul(want, a, b);
+        mpz_mul(want, want, rinv);
+        mpz_mod(want, want, p);
+        CHECK(mpz_cmp(got, want) == 0);
+
+        r = x;
+        p256_coord_cneg(&r, UINT64_MAX);
+        coord_to_mpz(got, &r);
+        mpz_neg(want, a);
+        mpz_mod(want, want, p);
+        CHECK(mpz_cmp(got, want) == 0);
+        p256_coord_cneg(&r, 0);
+        coord_to_mpz(got, &r);
+        CHECK(mpz_cmp(got, want) == 0);
+
+        CHECK(p256_coord_equal(&x, &y) == (mpz_cmp(a, b) == 0 ? UINT64_MAX : 0));
+        CHECK(p256_coord_equal(&x, &x) == UINT64_MAX);
+        CHECK(p256_coord_is_zero(&y) == (mpz_sgn(b) == 0 ? UINT64_MAX : 0));
+    }
+    mpz_clears(p, a, b, rinv, want, got, NULL);
+}
+
 /*
  * One issuer per KMS key pair, many identifiers: the issuer and the one-shot
  * functions give the same SSK/PVT byte for byte (deterministic and with a
@@ -252,6 +324,7 @@ int main(void)
         scalar_vs_gmp();
         scalar_edges();
     }
+    coord_vs_gmp(); /* portable code only */
     unsigned n = test_iterations(40);
     for (unsigned i = 0; i < n; i++)
         one_round();

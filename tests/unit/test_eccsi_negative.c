@@ -28,6 +28,13 @@ static const uint8_t order_q[SC] = {
 static const uint8_t field_p[SC] = {
     0xff, 0xff, 0xff, 0xff, 0x00, 0x00, 0x00, 0x01, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
     0x00, 0x00, 0x00, 0x00, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff};
+/* The P-256 base point G (SEC 2 / FIPS 186-4), encoded. */
+static const uint8_t generator[PT] = {
+    0x04, 0x6b, 0x17, 0xd1, 0xf2, 0xe1, 0x2c, 0x42, 0x47, 0xf8, 0xbc, 0xe6, 0xe5,
+    0x63, 0xa4, 0x40, 0xf2, 0x77, 0x03, 0x7d, 0x81, 0x2d, 0xeb, 0x33, 0xa0, 0xf4,
+    0xa1, 0x39, 0x45, 0xd8, 0x98, 0xc2, 0x96, 0x4f, 0xe3, 0x42, 0xe2, 0xfe, 0x1a,
+    0x7f, 0x9b, 0x8e, 0xe7, 0xeb, 0x4a, 0x7c, 0x0f, 0x9e, 0x16, 0x2b, 0xce, 0x33,
+    0x57, 0x6b, 0x31, 0x5e, 0xce, 0xcb, 0xb6, 0x40, 0x68, 0x37, 0xbf, 0x51, 0xf5};
 
 struct rfc {
     uint8_t ksak[SC], kpak[PT], v[SC], pvt[PT], ssk[SC], j[SC], sig[SIG];
@@ -68,6 +75,18 @@ static int all_zero(const uint8_t *p, size_t n)
     for (size_t i = 0; i < n; i++)
         acc |= p[i];
     return acc == 0;
+}
+
+/* out = -in for an encoded point 0x04 || x || y: (x, p - y). */
+static void negate_point(uint8_t out[PT], const uint8_t in[PT])
+{
+    memcpy(out, in, 1 + SC);
+    unsigned borrow = 0;
+    for (int i = SC - 1; i >= 0; i--) {
+        int d = (int)field_p[i] - (int)in[1 + SC + i] - (int)borrow;
+        out[1 + SC + i] = (uint8_t)d;
+        borrow = d < 0;
+    }
 }
 
 static mcsec_err verify_sig(const struct rfc *x, const uint8_t sig[SIG])
@@ -165,13 +184,7 @@ static void bad_points(const struct rfc *x)
     CHECK_ERR(verify_sig(x, sig), MCSEC_ERR_ENCODING);
 
     /* The negated PVT (x, p - y) is on the curve but does not validate or verify. */
-    memcpy(pt, x->pvt, PT);
-    unsigned borrow = 0;
-    for (int i = SC - 1; i >= 0; i--) {
-        int d = (int)field_p[i] - (int)x->pvt[1 + SC + i] - (int)borrow;
-        pt[1 + SC + i] = (uint8_t)d;
-        borrow = d < 0;
-    }
+    negate_point(pt, x->pvt);
     CHECK_ERR(mcsec_eccsi_validate(x->kpak, x->id, x->id_len, x->ssk, pt), MCSEC_ERR_KEY_INVALID);
     memcpy(sig, x->sig, SIG);
     memcpy(pvt, pt, PT);
@@ -412,6 +425,20 @@ static void issuer_objects(const struct rfc *x)
     CHECK_ERR(mcsec_eccsi_issuer_init(&iss, ksak2, x->kpak), MCSEC_ERR_KEY_INVALID);
     CHECK(all_zero((const uint8_t *)&iss, sizeof iss));
     CHECK_ERR(mcsec_eccsi_issuer_init(&iss, x->ksak, kpak2), MCSEC_ERR_KEY_INVALID);
+    /* KPAK must be [KSAK]G's encoding: not its negative (same x), not another prefix. */
+    uint8_t kpak_bad[PT];
+    negate_point(kpak_bad, x->kpak);
+    CHECK_ERR(mcsec_eccsi_issuer_init(&iss, x->ksak, kpak_bad), MCSEC_ERR_KEY_INVALID);
+    memcpy(kpak_bad, x->kpak, PT);
+    kpak_bad[0] = 0x06; /* the hybrid form's prefix */
+    CHECK_ERR(mcsec_eccsi_issuer_init(&iss, x->ksak, kpak_bad), MCSEC_ERR_KEY_INVALID);
+    /* KSAK = 1 has a zero top octet, so [KSAK]G is computed as -[q - 1]G: KPAK = G, not -G. */
+    uint8_t one[SC] = {[SC - 1] = 1};
+    CHECK_OK(mcsec_eccsi_issuer_init(&iss, one, generator));
+    CHECK_OK(mcsec_eccsi_issuer_issue(&iss, ssk1, pvt1, x->id, x->id_len));
+    CHECK_OK(mcsec_eccsi_validate(generator, x->id, x->id_len, ssk1, pvt1));
+    negate_point(kpak_bad, generator);
+    CHECK_ERR(mcsec_eccsi_issuer_init(&iss, one, kpak_bad), MCSEC_ERR_KEY_INVALID);
     uint8_t qp1[SC], ff[SC];
     add_small(qp1, order_q, 1);
     memset(ff, 0xff, SC);
