@@ -37,6 +37,16 @@
 #include "crypto/eccsi.h"
 #include "crypto/p256_scalar.h"
 
+/*
+ * Functions that valgrind suppressions name (tests/ctime/test_ctime_eccsi.supp):
+ * never inlined, and never cloned under another name by GCC.
+ */
+#if defined(__clang__)
+#define SUPPRESSION_SCOPE __attribute__((noinline))
+#else
+#define SUPPRESSION_SCOPE __attribute__((noinline, noclone))
+#endif
+
 #define SCALAR MCSEC_ECCSI_SCALAR_BYTES
 #define POINT  MCSEC_ECCSI_POINT_BYTES
 /* Bound on retries of a random or DRBG draw; each retry has probability about 2^-32 or less. */
@@ -138,6 +148,16 @@ static mcsec_err point_decode_var(EC_POINT *pt, const uint8_t in[POINT], const E
 }
 
 /*
+ * out = a coordinate (below p) as 32 octets: BN_bn2binpad to the fixed width
+ * reads every limb whatever the value; its only test of the value, a length
+ * check that always passes, is the one suppression scoped to this function.
+ */
+SUPPRESSION_SCOPE static int coordinate_to_bytes(uint8_t out[SCALAR], const BIGNUM *c)
+{
+    return BN_bn2binpad(c, out, SCALAR) == SCALAR;
+}
+
+/*
  * Reads the Jacobian coordinates (X, Y, Z) of pt, where x = X/Z^2 and
  * y = Y/Z^3 (Z = 0 for infinity). Constant time in their values: for a
  * multiple of a secret they are secret, since Z leaks scalar bits
@@ -145,8 +165,8 @@ static mcsec_err point_decode_var(EC_POINT *pt, const uint8_t in[POINT], const E
  * only ever meet jacobian_equal. Not inlined: the valgrind suppressions for
  * OpenSSL's conversions are scoped to this function.
  */
-__attribute__((noinline)) static mcsec_err
-point_read_jacobian(p256_coord xyz[3], const EC_POINT *pt, const EC_GROUP *group, BN_CTX *bn)
+SUPPRESSION_SCOPE static mcsec_err point_read_jacobian(p256_coord xyz[3], const EC_POINT *pt,
+                                                       const EC_GROUP *group, BN_CTX *bn)
 {
     BN_CTX_start(bn);
     BIGNUM *c[3] = {BN_CTX_get(bn), BN_CTX_get(bn), BN_CTX_get(bn)};
@@ -159,8 +179,9 @@ point_read_jacobian(p256_coord xyz[3], const EC_POINT *pt, const EC_GROUP *group
     uint64_t reduced = ~(uint64_t)0;
     uint8_t b[SCALAR];
     for (int i = 0; i < 3 && ok; i++) {
-        ok = BN_bn2binpad(c[i], b, SCALAR) == SCALAR;
-        reduced &= p256_coord_from_bytes(&xyz[i], b);
+        ok = coordinate_to_bytes(b, c[i]);
+        if (ok)
+            reduced &= p256_coord_from_bytes(&xyz[i], b);
     }
     for (int i = 0; i < 3; i++)
         if (c[i] != NULL)
@@ -241,16 +262,15 @@ static mcsec_err point_x_equals(int *equal, const EC_POINT *pt, const uint8_t wa
  * padding, a length that depends on the coordinate. BN_bn2binpad to the
  * fixed 32 octets reads every limb whatever the value.
  */
-__attribute__((noinline)) static mcsec_err
-point_encode_fixed(uint8_t out[POINT], const EC_POINT *pt, const EC_GROUP *group, BN_CTX *bn)
+SUPPRESSION_SCOPE static mcsec_err point_encode_fixed(uint8_t out[POINT], const EC_POINT *pt,
+                                                      const EC_GROUP *group, BN_CTX *bn)
 {
     BN_CTX_start(bn);
     BIGNUM *x = BN_CTX_get(bn);
     BIGNUM *y = BN_CTX_get(bn);
     mcsec_err err = MCSEC_ERR_CRYPTO;
     if (y != NULL && EC_POINT_get_affine_coordinates(group, pt, x, y, bn) == 1 &&
-        BN_bn2binpad(x, out + 1, SCALAR) == SCALAR &&
-        BN_bn2binpad(y, out + 1 + SCALAR, SCALAR) == SCALAR) {
+        coordinate_to_bytes(out + 1, x) && coordinate_to_bytes(out + 1 + SCALAR, y)) {
         out[0] = 0x04;
         err = MCSEC_OK;
     } else {
@@ -285,9 +305,9 @@ static void coordinate_cneg(uint8_t y[SCALAR], uint64_t mask)
  * of y. Not inlined: the valgrind suppressions for OpenSSL's internals are
  * scoped to this function.
  */
-__attribute__((noinline)) static mcsec_err mul_gen_secret_signed(EC_POINT *pt, uint64_t *negated,
-                                                                 const p256_scalar *k,
-                                                                 const EC_GROUP *group, BN_CTX *bn)
+SUPPRESSION_SCOPE static mcsec_err mul_gen_secret_signed(EC_POINT *pt, uint64_t *negated,
+                                                         const p256_scalar *k,
+                                                         const EC_GROUP *group, BN_CTX *bn)
 {
     uint8_t kb[SCALAR];
     p256_scalar_to_bytes(kb, k);
@@ -304,9 +324,9 @@ __attribute__((noinline)) static mcsec_err mul_gen_secret_signed(EC_POINT *pt, u
         BN_set_flags(kn, BN_FLG_CONSTTIME);
         if (BN_bin2bn(kb, SCALAR, kn) != NULL && EC_POINT_mul(group, pt, kn, NULL, NULL, bn) == 1)
             err = MCSEC_OK;
-        else
-            ERR_clear_error();
     }
+    if (err != MCSEC_OK)
+        ERR_clear_error();
     *negated = top_zero;
     BN_clear_free(kn);
     MCSEC_WIPE(kb);
@@ -322,7 +342,7 @@ static mcsec_err mul_gen_secret(uint8_t out[POINT], const p256_scalar *k, const 
     uint64_t negated = 0;
     EC_POINT *pt = EC_POINT_new(group);
     mcsec_err err =
-        pt != NULL ? mul_gen_secret_signed(pt, &negated, k, group, bn) : MCSEC_ERR_NOMEM;
+        pt != NULL ? mul_gen_secret_signed(pt, &negated, k, group, bn) : MCSEC_ERR_CRYPTO;
     if (err == MCSEC_OK)
         err = point_encode_fixed(out, pt, group, bn);
     if (err == MCSEC_OK)
@@ -344,7 +364,7 @@ static mcsec_err mul_gen_secret_jacobian(p256_coord xyz[3], const p256_scalar *k
     uint64_t negated = 0;
     EC_POINT *pt = EC_POINT_new(group);
     mcsec_err err =
-        pt != NULL ? mul_gen_secret_signed(pt, &negated, k, group, bn) : MCSEC_ERR_NOMEM;
+        pt != NULL ? mul_gen_secret_signed(pt, &negated, k, group, bn) : MCSEC_ERR_CRYPTO;
     if (err == MCSEC_OK)
         err = point_read_jacobian(xyz, pt, group, bn);
     if (err == MCSEC_OK)
@@ -472,7 +492,11 @@ static mcsec_err ksak_decode(p256_scalar *k, const uint8_t ksak[SCALAR], const u
     mcsec_err err = mul_gen_secret_jacobian(mine, k, f->group, f->bn);
     if (err != MCSEC_OK)
         return err;
-    /* KPAK is public: its form and range are checked in variable time. */
+    /*
+     * KPAK is public: its form and range are checked in variable time. (No
+     * test builds a coordinate >= p that reads as a valid one minus p, so
+     * that refusal rests on p256_coord_from_bytes' range mask, GMP-checked.)
+     */
     uint64_t well_formed = affine_as_jacobian(want, kpak + 1, kpak + 1 + SCALAR);
     uint64_t same = jacobian_equal(mine, want, 0);
     ct_declassify(&same, sizeof same);

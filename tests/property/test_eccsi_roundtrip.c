@@ -280,6 +280,14 @@ static void coord_vs_gmp(void)
         CHECK(p256_coord_equal(&x, &y) == (mpz_cmp(a, b) == 0 ? UINT64_MAX : 0));
         CHECK(p256_coord_equal(&x, &x) == UINT64_MAX);
         CHECK(p256_coord_is_zero(&y) == (mpz_sgn(b) == 0 ? UINT64_MAX : 0));
+        for (int limb = 0; limb < 4; limb++) { /* one bit of one limb apart */
+            uint64_t bit = (uint64_t)1 << test_rand_below(64);
+            p256_coord z = x, one_bit = {{0, 0, 0, 0}};
+            z.w[limb] ^= bit;
+            one_bit.w[limb] = bit;
+            CHECK(p256_coord_equal(&x, &z) == 0);
+            CHECK(p256_coord_is_zero(&one_bit) == 0);
+        }
     }
     mpz_clears(p, a, b, rinv, want, got, NULL);
 }
