@@ -5,7 +5,7 @@ set -eu
 
 packages="build-essential cmake pkg-config libssl-dev libgmp-dev libwolfssl-dev valgrind python3
  libxml2-dev libxmlsec1-dev libsqlite3-dev sqlite3 libmicrohttpd-dev libcjose-dev libjansson-dev
- libcurl4-openssl-dev nginx-light openssl curl tshark wrk clang libclang-rt-14-dev
+ libcurl4-openssl-dev nginx-light openssl curl tshark wrk clang libclang-rt-14-dev clang-format
  libsofia-sip-ua-dev sip-tester"
 
 missing=""

@@ -18,7 +18,7 @@
 extern "C" {
 #endif
 
-#define MCSEC_UID_BYTES 32
+#define MCSEC_UID_BYTES         32
 #define MCSEC_UID_URI_MAX_BYTES 65535
 /* NTP seconds at the Unix epoch. */
 #define MCSEC_NTP_UNIX_OFFSET 2208988800ULL
@@ -30,11 +30,10 @@ extern "C" {
  * The offset may exceed the period length (vendor vectors do this).
  * Out: uid, zeroed on failure.
  */
-MCSEC_API MCSEC_MUST_CHECK mcsec_err mcsec_uid(uint8_t uid[MCSEC_UID_BYTES],
-                                              const char *user_uri, size_t user_uri_len,
-                                              const char *kms_uri, size_t kms_uri_len,
-                                              uint64_t period_len, uint64_t offset,
-                                              uint64_t period_no);
+MCSEC_API MCSEC_MUST_CHECK mcsec_err mcsec_uid(uint8_t uid[MCSEC_UID_BYTES], const char *user_uri,
+                                               size_t user_uri_len, const char *kms_uri,
+                                               size_t kms_uri_len, uint64_t period_len,
+                                               uint64_t offset, uint64_t period_no);
 
 /*
  * Key period number that contains an NTP time in seconds.
@@ -42,18 +41,18 @@ MCSEC_API MCSEC_MUST_CHECK mcsec_err mcsec_uid(uint8_t uid[MCSEC_UID_BYTES],
  *          MCSEC_ERR_RANGE when ntp_seconds < offset.
  */
 MCSEC_API MCSEC_MUST_CHECK mcsec_err mcsec_period_no(uint64_t *period_no, uint64_t ntp_seconds,
-                                                    uint64_t period_len, uint64_t offset);
+                                                     uint64_t period_len, uint64_t offset);
 
 /* As mcsec_period_no for a Unix time (seconds since 1970, may be negative down to 1900). */
 MCSEC_API MCSEC_MUST_CHECK mcsec_err mcsec_period_no_unix(uint64_t *period_no, int64_t unix_seconds,
-                                                         uint64_t period_len, uint64_t offset);
+                                                          uint64_t period_len, uint64_t offset);
 
 /*
  * First NTP second of a key period: offset + period_no * period_len.
  * Returns: MCSEC_OK, MCSEC_ERR_ARGUMENT, MCSEC_ERR_OVERFLOW.
  */
 MCSEC_API MCSEC_MUST_CHECK mcsec_err mcsec_period_start(uint64_t *ntp_seconds, uint64_t period_no,
-                                                       uint64_t period_len, uint64_t offset);
+                                                        uint64_t period_len, uint64_t offset);
 
 #ifdef __cplusplus
 }

@@ -71,7 +71,7 @@ static int run_validate(struct cli_run *r)
     mcsec_err err = mcsec_eccsi_validate(v[VAL_KPAK].bytes, v[VAL_ID].bytes, v[VAL_ID].len,
                                          v[VAL_SSK].bytes, v[VAL_PVT].bytes);
     if (err != MCSEC_OK)
-        return cli_lib_error(r->command, "SSK/PVT", err);
+        return cli_lib_error(r->command, "SSK/PVT validation", err);
     cli_json_bool(r->out, "valid", true);
     return CLI_EXIT_OK;
 }
@@ -107,7 +107,7 @@ static int run_verify(struct cli_run *r)
     mcsec_err err = mcsec_eccsi_verify(v[VER_KPAK].bytes, v[VER_ID].bytes, v[VER_ID].len,
                                        v[VER_MSG].bytes, v[VER_MSG].len, v[VER_SIG].bytes);
     if (err != MCSEC_OK)
-        return cli_lib_error(r->command, "signature", err);
+        return cli_lib_error(r->command, "verification", err);
     cli_json_bool(r->out, "valid", true);
     return CLI_EXIT_OK;
 }

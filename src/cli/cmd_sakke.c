@@ -61,7 +61,7 @@ static int run_validate(struct cli_run *r)
     mcsec_err err = mcsec_sakke_rsk_validate(v[VAL_PUB].bytes, v[VAL_ID].bytes, v[VAL_ID].len,
                                              v[VAL_RSK].bytes);
     if (err != MCSEC_OK)
-        return cli_lib_error(r->command, "RSK", err);
+        return cli_lib_error(r->command, "RSK validation", err);
     cli_json_bool(r->out, "valid", true);
     return CLI_EXIT_OK;
 }

@@ -148,10 +148,22 @@ void cli_json_cstring(struct cli_json *j, const char *k, const char *s)
     cli_json_string(j, k, s, strlen(s));
 }
 
-void cli_json_object_begin(struct cli_json *j, const char *k) { open_level(j, k, '{'); }
-void cli_json_object_end(struct cli_json *j) { close_level(j, '}'); }
-void cli_json_array_begin(struct cli_json *j, const char *k) { open_level(j, k, '['); }
-void cli_json_array_end(struct cli_json *j) { close_level(j, ']'); }
+void cli_json_object_begin(struct cli_json *j, const char *k)
+{
+    open_level(j, k, '{');
+}
+void cli_json_object_end(struct cli_json *j)
+{
+    close_level(j, '}');
+}
+void cli_json_array_begin(struct cli_json *j, const char *k)
+{
+    open_level(j, k, '[');
+}
+void cli_json_array_end(struct cli_json *j)
+{
+    close_level(j, ']');
+}
 
 void cli_json_discard(struct cli_json *j)
 {

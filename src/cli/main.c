@@ -17,18 +17,9 @@
 #define CLI_MAX_OPTS 24
 
 static const struct cli_command *const modules[] = {
-    cli_uid_commands,
-    cli_sakke_commands,
-    cli_eccsi_commands,
-    cli_mikey_inspect_commands,
-    cli_mikey_commands,
-    cli_kms_commands,
-    cli_kms_token_commands,
-    cli_client_commands,
-    cli_gms_commands,
-    cli_ue_commands,
-    cli_server_commands,
-    cli_iwf_commands,
+    cli_uid_commands,    cli_sakke_commands, cli_eccsi_commands,     cli_mikey_inspect_commands,
+    cli_mikey_commands,  cli_kms_commands,   cli_kms_token_commands, cli_client_commands,
+    cli_gms_commands,    cli_ue_commands,    cli_server_commands,    cli_iwf_commands,
     cli_ue_kmm_commands,
 };
 #define N_MODULES (sizeof modules / sizeof modules[0])
@@ -142,8 +133,7 @@ static int run_command(const struct cli_command *cmd, int argc, char **argv)
     case CLI_ARGS_OK: break;
     case CLI_ARGS_HELP: print_command_usage(stdout, cmd); return CLI_EXIT_OK;
     case CLI_ARGS_UNKNOWN:
-        cli_error(label, "%s", msg);
-        print_command_usage(stderr, cmd);
+        cli_error(label, "%s (see 'mcsec %s --help')", msg, label);
         return CLI_EXIT_USAGE;
     case CLI_ARGS_ERROR: cli_error(label, "%s", msg); return CLI_EXIT_USAGE;
     }
@@ -185,7 +175,6 @@ static int run_group(const char *group, int argc, char **argv)
         char label[64];
         snprintf(label, sizeof label, "%s", group);
         cli_error(label, "unknown command (see 'mcsec %s --help')", group);
-        print_group_usage(stderr, group);
         return CLI_EXIT_USAGE;
     }
     return run_command(cmd, argc - used, argv + used);
@@ -207,7 +196,6 @@ int main(int argc, char **argv)
     }
     if (find_command(argv[1], NULL) == NULL) {
         fprintf(stderr, "mcsec: unknown command (see 'mcsec --help')\n");
-        print_usage(stderr);
         return CLI_EXIT_USAGE;
     }
     return run_group(argv[1], argc - 2, argv + 2);

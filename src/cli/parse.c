@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 #include "parse.h"
 
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -212,13 +213,20 @@ const char *cli_trim(const char *s, size_t *len)
 
 /* ---- options -------------------------------------------------------------- */
 
-/* Copies at most CLI_ECHO_MAX characters of s, with non-printables as '?'. */
-static void echo_safe(char *out, size_t cap, const char *s)
+/*
+ * True when name[0..len) can be echoed in an error: the shape of an option
+ * name (at most CLI_ECHO_MAX lowercase letters and hyphens, as all of ours
+ * are). Anything else, a hex string or a value typed where a name belongs,
+ * may be a secret and is not repeated.
+ */
+static bool echo_safe(const char *name, size_t len)
 {
-    size_t i = 0;
-    for (; i + 1 < cap && i < CLI_ECHO_MAX && s[i] != '\0'; i++)
-        out[i] = (s[i] >= 0x20 && s[i] < 0x7f) ? s[i] : '?';
-    out[i] = '\0';
+    if (len == 0 || len > CLI_ECHO_MAX)
+        return false;
+    for (size_t i = 0; i < len; i++)
+        if (!((name[i] >= 'a' && name[i] <= 'z') || name[i] == '-'))
+            return false;
+    return true;
 }
 
 static const struct cli_opt *find_opt(const struct cli_opt *opts, size_t n, const char *name,
@@ -236,7 +244,6 @@ static const struct cli_opt *find_opt(const struct cli_opt *opts, size_t n, cons
 enum cli_args_result cli_parse_args(const char **values, const struct cli_opt *opts, size_t n,
                                     int argc, char *const *argv, char *msg, size_t msg_cap)
 {
-    char echo[CLI_ECHO_MAX + 1];
     if (msg_cap > 0)
         msg[0] = '\0';
     for (size_t i = 0; i < n; i++)
@@ -255,10 +262,10 @@ enum cli_args_result cli_parse_args(const char **values, const struct cli_opt *o
         size_t idx = 0;
         const struct cli_opt *o = find_opt(opts, n, name, name_len, &idx);
         if (o == NULL) {
-            echo_safe(echo, sizeof echo, arg);
-            if (eq != NULL && (size_t)(eq - arg) < sizeof echo)
-                echo[eq - arg] = '\0'; /* never echo what follows '=' */
-            snprintf(msg, msg_cap, "unknown option '%s'", echo);
+            if (echo_safe(name, name_len)) /* never what follows '=' */
+                snprintf(msg, msg_cap, "unknown option '--%.*s'", (int)name_len, name);
+            else
+                snprintf(msg, msg_cap, "unknown option at position %d (not shown)", a + 1);
             return CLI_ARGS_UNKNOWN;
         }
         if (values[idx] != NULL) {

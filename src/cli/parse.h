@@ -79,8 +79,8 @@ enum cli_args_result {
     CLI_ARGS_UNKNOWN, /* an unknown option; msg says which */
 };
 
-/* Longest option name echoed back in an error message. */
-#define CLI_ECHO_MAX 40
+/* Longest option name echoed back in an error message (letters and hyphens only). */
+#define CLI_ECHO_MAX 24
 
 /*
  * Matches argv[0..argc) against the n option specs: each option is
@@ -89,8 +89,9 @@ enum cli_args_result {
  * options must be present. Nothing is converted here.
  * On CLI_ARGS_ERROR and CLI_ARGS_UNKNOWN msg (capacity msg_cap, always NUL-terminated) holds a
  * one-line reason that names the option but never contains a value: an
- * unknown option's name is echoed at most CLI_ECHO_MAX printable characters,
- * a stray positional argument not at all (it could be a key).
+ * unknown option's name is echoed only when it looks like one (at most
+ * CLI_ECHO_MAX lowercase letters and hyphens), otherwise only its position,
+ * as for a stray positional argument (either could be a key).
  */
 enum cli_args_result cli_parse_args(const char **values, const struct cli_opt *opts, size_t n,
                                     int argc, char *const *argv, char *msg, size_t msg_cap);

@@ -54,11 +54,11 @@ struct kmsd_request {
     const char *method;
     const char *path; /* raw, percent-encoded, without the query */
     size_t path_len;
-    const char *authorization; /* NULL when absent */
-    const char *host;          /* Host header or NULL */
+    const char *authorization;   /* NULL when absent */
+    const char *host;            /* Host header or NULL */
     const char *forwarded_proto; /* X-Forwarded-Proto of a loopback proxy, or NULL */
-    const char *request_id;    /* assigned by kmsd_request_id */
-    const char *client_ip;     /* for the log; may be NULL */
+    const char *request_id;      /* assigned by kmsd_request_id */
+    const char *client_ip;       /* for the log; may be NULL */
     const uint8_t *body;
     size_t body_len;
     bool body_too_large;

@@ -400,7 +400,8 @@ static enum kmsd_token_reason check_header(const struct kmsd_tokens *t,
 }
 
 /* A NumericDate claim (RFC 7519 2): integer or real seconds. */
-/* NumericDate claims beyond +-9e15 s (285 million years) are refused, so time sums cannot overflow. */
+/* NumericDate claims beyond +-9e15 s (285 million years) are refused, so time sums cannot overflow.
+ */
 static bool numeric_date(int64_t *v, json_t *obj, const char *name)
 {
     json_t *j = json_object_get(obj, name);

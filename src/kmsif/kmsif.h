@@ -47,12 +47,12 @@ struct kmsif_certificate {
     int64_t valid_from; /* Unix seconds, UTC */
     int64_t valid_to;
     bool revoked;
-    uint32_t user_id_format;  /* 2 */
-    uint64_t user_key_period; /* seconds, UID input P3 */
-    uint64_t user_key_offset; /* seconds, UID input P4 */
-    uint8_t pub_enc_key[MCSEC_SAKKE_POINT_BYTES]; /* Z, 04||x||y */
+    uint32_t user_id_format;                       /* 2 */
+    uint64_t user_key_period;                      /* seconds, UID input P3 */
+    uint64_t user_key_offset;                      /* seconds, UID input P4 */
+    uint8_t pub_enc_key[MCSEC_SAKKE_POINT_BYTES];  /* Z, 04||x||y */
     uint8_t pub_auth_key[MCSEC_ECCSI_POINT_BYTES]; /* KPAK, 04||x||y */
-    uint32_t parameter_set; /* 1 */
+    uint32_t parameter_set;                        /* 1 */
     size_t n_domains;
     char domains[KMSIF_MAX_DOMAINS][KMSIF_URI_MAX];
 };
@@ -70,9 +70,9 @@ struct kmsif_key_set {
     int64_t valid_to;   /* start of the next period */
     uint64_t key_period_no;
     bool revoked;
-    uint8_t rsk[MCSEC_SAKKE_POINT_BYTES];  /* UserDecryptKey */
-    uint8_t ssk[MCSEC_ECCSI_SSK_BYTES];    /* UserSigningKeySSK */
-    uint8_t pvt[MCSEC_ECCSI_POINT_BYTES];  /* UserPubTokenPVT */
+    uint8_t rsk[MCSEC_SAKKE_POINT_BYTES]; /* UserDecryptKey */
+    uint8_t ssk[MCSEC_ECCSI_SSK_BYTES];   /* UserSigningKeySSK */
+    uint8_t pvt[MCSEC_ECCSI_POINT_BYTES]; /* UserPubTokenPVT */
 };
 
 /* A named 256-bit key of the security extension (TrK or InK). Secret. */
@@ -86,8 +86,8 @@ struct kmsif_named_key {
  * the format as open. The defaults are the recommended reading.
  */
 enum kmsif_wrap_variant {
-    KMSIF_WRAP_RFC5649 = 0,       /* AES key wrap with padding over the full 04||x||y value */
-    KMSIF_WRAP_RFC3394_NOPREFIX,  /* plain RFC 3394 over the value without its 0x04 prefix */
+    KMSIF_WRAP_RFC5649 = 0,      /* AES key wrap with padding over the full 04||x||y value */
+    KMSIF_WRAP_RFC3394_NOPREFIX, /* plain RFC 3394 over the value without its 0x04 prefix */
 };
 enum kmsif_cipher_encoding {
     KMSIF_CIPHER_BASE64 = 0, /* XML Encryption's usual CipherValue encoding */
@@ -100,11 +100,11 @@ enum kmsif_uid_encoding {
 
 /* Security-extension settings of one response (NULL anywhere means "plain"). */
 struct kmsif_security {
-    const struct kmsif_named_key *trk;          /* wraps key material; NULL: plain hexBinary */
-    const struct kmsif_named_key *ink;          /* signs; NULL: sign with trk when trk set */
-    const struct kmsif_named_key *new_trk;      /* NewTransportKey, wrapped under trk */
-    const struct kmsif_named_key *new_ink;      /* NewIntegrityKey, wrapped under trk */
-    bool sign;                                  /* produce a SignedKmsResponse */
+    const struct kmsif_named_key *trk;     /* wraps key material; NULL: plain hexBinary */
+    const struct kmsif_named_key *ink;     /* signs; NULL: sign with trk when trk set */
+    const struct kmsif_named_key *new_trk; /* NewTransportKey, wrapped under trk */
+    const struct kmsif_named_key *new_ink; /* NewIntegrityKey, wrapped under trk */
+    bool sign;                             /* produce a SignedKmsResponse */
     enum kmsif_wrap_variant wrap;
     enum kmsif_cipher_encoding cipher_encoding;
 };
@@ -122,7 +122,7 @@ struct kmsif_response {
     enum kmsif_message kind;
     const struct kmsif_certificate *certs; /* INIT: 1 (Role Root); CERTCACHE: n */
     size_t n_certs;
-    uint64_t cache_num; /* CERTCACHE @CacheNum */
+    uint64_t cache_num;                   /* CERTCACHE @CacheNum */
     const struct kmsif_key_set *key_sets; /* KEYPROV */
     size_t n_key_sets;
     int error_code; /* ERROR: KmsError/ErrorCode, conventionally the HTTP status */
@@ -153,8 +153,8 @@ struct kmsif_parsed_response {
     struct kmsif_key_set *key_sets;
     size_t n_key_sets;
     char error_msg[KMSIF_TEXT_MAX];
-    bool was_signed;   /* the signature was present and verified */
-    bool was_wrapped;  /* key material was unwrapped with the TrK */
+    bool was_signed;                /* the signature was present and verified */
+    bool was_wrapped;               /* key material was unwrapped with the TrK */
     struct kmsif_named_key new_trk; /* when has_new_trk */
     bool has_new_trk;
     struct kmsif_named_key new_ink;
@@ -194,8 +194,7 @@ void kmsif_buffer_free(uint8_t *buf, size_t len);
  */
 MCSEC_MUST_CHECK mcsec_err kmsif_parse_response(struct kmsif_parsed_response *out,
                                                 const uint8_t *xml, size_t len,
-                                                const struct kmsif_named_key *keys,
-                                                size_t n_keys);
+                                                const struct kmsif_named_key *keys, size_t n_keys);
 void kmsif_parsed_response_free(struct kmsif_parsed_response *r);
 
 /* Writes a KmsRequest (client side); same buffer rules as kmsif_write_response. */

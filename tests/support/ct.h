@@ -10,8 +10,8 @@
 
 #include <valgrind/memcheck.h>
 
-#define CT_SECRET(p, n) ((void)VALGRIND_MAKE_MEM_UNDEFINED((p), (n)))
-#define CT_PUBLIC(p, n) ((void)VALGRIND_MAKE_MEM_DEFINED((p), (n)))
+#define CT_SECRET(p, n)          ((void)VALGRIND_MAKE_MEM_UNDEFINED((p), (n)))
+#define CT_PUBLIC(p, n)          ((void)VALGRIND_MAKE_MEM_DEFINED((p), (n)))
 #define CT_RUNNING_ON_VALGRIND() (RUNNING_ON_VALGRIND)
 
 #endif
