@@ -15,13 +15,15 @@
  *     instead of the ~1022 doublings of [q]A (sk_in_subgroup).
  *
  * Jacobian formulas for a = -3 (doubling 3M+5S, addition 11M+5S, mixed
- * addition 7M+4S). Scalar multiplications reduce the scalar mod q first;
- * with k < q the additions inside them can never see equal inputs (argued
- * at each loop), so the cheap formulas are exact there.
+ * addition 7M+4S). The window method reduces the scalar mod q first; with
+ * k < q its additions can never see equal inputs (argued at the loop), so
+ * the cheap formulas are exact there.
  *
  * [k]A for a variable A: signed 5-bit windows (1022 doublings, 205
- * additions). [k]A for a fixed A: multi-table combs (sk_comb_*), for P with
- * 10 tables of 7 teeth: 15 doublings and 150 mixed additions, ~1100M+660S.
+ * additions). [k]A for a fixed A: multi-table combs (sk_comb_*) on a twisted
+ * Edwards model of E with unified formulas (no special cases), for P with
+ * 10 tables of 7 teeth: 15 doublings (4M+4S) and 150 mixed additions (7M),
+ * ~1120M+60S with the conversion back to Jacobian.
  * Inversions: Bernstein-Yang divsteps (sk_modinv), constant time.
  */
 #include "crypto/sakke_curve.h"
@@ -718,34 +720,186 @@ void sk_mul(sk_jac *r, const sk_affine *a, const mp1024 *k)
     mcsec_wipe(&neg, sizeof neg);
 }
 
-/* ---- fixed base: comb ---- */
+/* ---- fixed base: comb on the twisted Edwards model ---- */
 
 /*
- * Multi-table comb: `tables` tables of 2^teeth affine points; tooth j of
- * table b sits at bit (b*teeth + j)*spacing, and entry idx of table b is
- * the sum over set bits j of idx of [2^((b*teeth + j)*spacing)]A. [k]A is
- * `spacing` rounds of one doubling and one mixed addition per table.
- *
- * No addition meets equal points for k < q: before an addition at column i
- * the accumulator is [V]A and the entry [T]A, where V and T are built from
- * disjoint or even-valued blocks of k shifted right by i, so V + T <= k/2^i
- * < q, and V = +-T (mod q) forces V = T = 0, the infinity cases that the
- * addition handles by selection.
+ * -3 is a square mod p (p = 1 mod 3), so E is birational to the twisted
+ * Edwards curve -x^2 + y^2 = 1 + x^2 y^2 (a = -1, d = 1). With s = 1/sqrt(-3)
+ * (the root for which -2/s is a square) and lambda = sqrt(-2/s):
+ *   (x, y) on E   -> (lambda x/y, (s x - 1)/(s x + 1)),
+ *   (xe, ye)      -> u = (1 + ye)/(1 - ye), (u/s, lambda u/(xe s)) on E.
+ * The map is exact on the order-q subgroup: it fails only where y = 0 or
+ * s x = -1 (orders 2 and 4) on one side and xe = 0 or ye = 1 (the identity
+ * (0, 1) and (0, -1), of order 2) on the other, and the identity maps to
+ * infinity. Values in the Montgomery form of p, derived once with a script
+ * from p (square roots as a^((p+1)/4), p = 3 mod 4) and recomputed with GMP
+ * by tests/unit/test_sakke_comb.c.
  */
-/* An affine table entry; entry 0 of each table stands for infinity (its coordinates are zero). */
+/* clang-format off */
+const struct sk_edwards_consts sk_edwards = {
+    .lambda = {{
+        0x0b8797e46672021d, 0xde028fc58d19c0ee, 0xf7c474af6b085d23, 0x8b556de1adc618f3,
+        0x1c2708294b70599e, 0xc113c8f49df31558, 0x564d210c407d681f, 0x229805681ba24adf,
+        0xd83e1ba634aff3f0, 0x901e604fdba8da19, 0x7f55642ecf9633b0, 0x63eb8214d35dcf77,
+        0x6f28dad015e6fb4e, 0x7e64ed79f3c10be8, 0xdc1ebd4ddbe1156b, 0x394cfbd455497b90,
+    }},
+    .inv_s = {{
+        0x8d6f720f278709e8, 0xd412bf4edd844579, 0x191fc2a522c50a6e, 0xe35c1b1e5920b7ef,
+        0x262e71cdca66213c, 0xcf37a9ef40bdc9a6, 0xfbfae7dedea50b7f, 0xbddf8873b8ecb9cd,
+        0x6d63e82a2b372dac, 0x517cfbbb1971c5ae, 0x8a324d2f8b942cc2, 0x23a4c97fd4694a0d,
+        0x0a0de0224c3e1b5e, 0x596ff16434aaf69e, 0x313accb62e5cd294, 0x5e1226c81e1f9787,
+    }},
+    .lambda_inv_s = {{
+        0xe3813fa97e917e33, 0xdb9c68c11c74e09e, 0xe1f399df73b0aeed, 0x9afb860be24a7ca8,
+        0xc1228475605d008e, 0x7b96b54b329e74a7, 0x9dbfec11fcf73578, 0x722400fd56aef68a,
+        0x03dbcbdc70d232c9, 0x506a3c36d366d3f7, 0xd79dff32bc3c9c6e, 0x99ed86388c1f0367,
+        0xd2d04c226159c787, 0x93fdaf2b055831f8, 0x7ae912a5575f9130, 0x84416e6ef7ae3237,
+    }},
+};
+/* clang-format on */
+
+/*
+ * Extended coordinates (Hisil, Wong, Carter, Dawson, "Twisted Edwards curves
+ * revisited", 2008): x = X/Z, y = Y/Z, T = XY/Z. The identity is (0:1:1:0).
+ */
+typedef struct edw_pt {
+    mp1024 x, y, z, t;
+} edw_pt;
+
+/* A comb entry: affine (x, y) stored as (y - x, y + x, 2xy); the identity is (1, 1, 0). */
 typedef struct comb_pt {
-    mp1024 x, y;
+    mp1024 ymx, ypx, xy2;
 } comb_pt;
 
+static void edw_set_identity(edw_pt *r)
+{
+    memset(&r->x, 0, sizeof r->x);
+    memset(&r->t, 0, sizeof r->t);
+    r->y = FP->one;
+    r->z = FP->one;
+}
+
+/*
+ * dbl-2008-hwcd for a = -1, 4M + 4S, with F and H negated (X3, Y3, Z3, T3
+ * all change sign: the same point): E = 2XY, G = Y^2 - X^2, F' = 2Z^2 - G,
+ * H' = X^2 + Y^2; X3 = E F', Y3 = G H', T3 = E H', Z3 = F' G. Its
+ * denominators are those of the unified addition of a point to itself.
+ */
+static void edw_dbl(edw_pt *r, const edw_pt *a)
+{
+    mp1024 xx, yy, c, e, f, g, h;
+    fsqr(&xx, &a->x);
+    fsqr(&yy, &a->y);
+    fsqr(&c, &a->z);
+    fdbl(&c, &c);
+    fadd(&e, &a->x, &a->y);
+    fsqr(&e, &e);
+    fadd(&h, &xx, &yy);
+    fsub(&e, &e, &h);
+    fsub(&g, &yy, &xx);
+    fsub(&f, &c, &g);
+    fmul(&r->x, &e, &f);
+    fmul(&r->y, &g, &h);
+    fmul(&r->t, &e, &h);
+    fmul(&r->z, &f, &g);
+}
+
+/*
+ * add-2008-hwcd-3 (unified) for a = -1, d = 1 with an affine precomputed
+ * entry, 7M: A = (Y - X)(y2 - x2), B = (Y + X)(y2 + x2), C = T (2 x2 y2),
+ * D = 2Z; E = B - A, F = D - C, G = D + C, H = B + A; X3 = E F, Y3 = G H,
+ * T3 = E H, Z3 = F G.
+ */
+static void edw_add_entry(edw_pt *r, const edw_pt *a, const comb_pt *b)
+{
+    mp1024 pa, pb, c, d, e, f, g, h;
+    fsub(&pa, &a->y, &a->x);
+    fmul(&pa, &pa, &b->ymx);
+    fadd(&pb, &a->y, &a->x);
+    fmul(&pb, &pb, &b->ypx);
+    fmul(&c, &a->t, &b->xy2);
+    fdbl(&d, &a->z);
+    fsub(&e, &pb, &pa);
+    fsub(&f, &d, &c);
+    fadd(&g, &d, &c);
+    fadd(&h, &pb, &pa);
+    fmul(&r->x, &e, &f);
+    fmul(&r->y, &g, &h);
+    fmul(&r->t, &e, &h);
+    fmul(&r->z, &f, &g);
+}
+
+/*
+ * Straight to Jacobian, no inversion: with D = Z - Y, N = Z + Y, W = D X,
+ * u = N/D and x = u/s, y = lambda u Z/(s X) give X/W^2 and Y/W^3 for
+ * Xw = N X W/s, Yw = lambda N Z W^2/s, Zw = W (7M). W = 0 only for the
+ * identity (X = 0) among odd-order points; that becomes jac_set_inf's form.
+ */
+static void edw_to_jac(sk_jac *r, const edw_pt *a)
+{
+    mp1024 w, n, t;
+    fsub(&w, &a->z, &a->y);
+    fmul(&w, &w, &a->x);
+    fadd(&n, &a->z, &a->y);
+    fmul(&n, &n, &w); /* N W */
+    fmul(&t, &n, &a->x);
+    fmul(&r->x, &t, &sk_edwards.inv_s);
+    fmul(&t, &a->z, &w);
+    fmul(&t, &t, &n);
+    fmul(&r->y, &t, &sk_edwards.lambda_inv_s);
+    r->z = w;
+    uint64_t inf = mp_is_zero(&w);
+    mp_cmov(&r->x, &FP->one, inf);
+    mp_cmov(&r->y, &FP->one, inf);
+    mcsec_wipe(&w, sizeof w);
+    mcsec_wipe(&n, sizeof n);
+    mcsec_wipe(&t, sizeof t);
+}
+
+/*
+ * Multi-table comb: `tables` tables of 2^teeth entries; tooth j of table b
+ * sits at bit (b*teeth + j)*spacing, and entry idx of table b is the sum
+ * over set bits j of idx of [2^((b*teeth + j)*spacing)]A, entry 0 the
+ * identity. [k]A is `spacing` rounds of one doubling and one addition per
+ * table, on an accumulator that starts at the identity.
+ *
+ * Exactness: the unified addition (and the doubling, its special case) is
+ * exact unless d x1 x2 y1 y2 = +-1, which happens only when P1 + P2 or
+ * P1 - P2 is a point at infinity of the Edwards closure, i.e. of order 2
+ * or 4 on E (Bernstein, Birkner, Joye, Lange, Peters, "Twisted Edwards
+ * curves", 2008, section 6). The accumulator and every entry lie in the
+ * order-q subgroup (q odd), so their sum and difference do too: every
+ * addition is exact, including equal points, opposite points and the
+ * identity, whatever the scalar. No case is special.
+ */
 struct sk_comb {
     unsigned tables, teeth, spacing;
     comb_pt pts[]; /* tables << teeth entries */
 };
 
-/* Batch conversion to affine (Montgomery's trick): one inversion for n points, none infinity. */
-static void batch_to_affine(comb_pt *out, const sk_jac *in, size_t n, mp1024 *scratch)
+/*
+ * Jacobian (X, Y, Z) of order q to projective Edwards, in place:
+ * with c = Z^2/s, xe = lambda X Z (X + c)/den and ye = Y (X - c)/den for
+ * den = Y (X + c), nonzero since y != 0 and s x != -1 (orders 2 and 4).
+ */
+static void jac_to_edw_proj(sk_jac *p)
 {
-    mp1024 inv, t, zi2;
+    mp1024 c, plus, minus, t;
+    fsqr(&c, &p->z);
+    fmul(&c, &c, &sk_edwards.inv_s);
+    fadd(&plus, &p->x, &c);
+    fsub(&minus, &p->x, &c);
+    fmul(&t, &p->x, &p->z);
+    fmul(&t, &t, &sk_edwards.lambda);
+    fmul(&p->x, &t, &plus);
+    fmul(&p->z, &p->y, &plus);
+    fmul(&p->y, &p->y, &minus);
+}
+
+/* Projective Edwards (X:Y:Z) to entries, one inversion for all n (Montgomery's trick). */
+static void batch_to_entries(comb_pt *out, const sk_jac *in, size_t n, mp1024 *scratch)
+{
+    mp1024 inv, t, x, y;
     scratch[0] = in[0].z;
     for (size_t i = 1; i < n; i++)
         fmul(&scratch[i], &scratch[i - 1], &in[i].z);
@@ -757,10 +911,12 @@ static void batch_to_affine(comb_pt *out, const sk_jac *in, size_t n, mp1024 *sc
         } else {
             t = inv;
         }
-        fsqr(&zi2, &t);
-        fmul(&out[i].x, &in[i].x, &zi2);
-        fmul(&zi2, &zi2, &t);
-        fmul(&out[i].y, &in[i].y, &zi2);
+        fmul(&x, &in[i].x, &t);
+        fmul(&y, &in[i].y, &t);
+        fsub(&out[i].ymx, &y, &x);
+        fadd(&out[i].ypx, &y, &x);
+        fmul(&t, &x, &y);
+        fdbl(&out[i].xy2, &t);
     }
 }
 
@@ -788,12 +944,14 @@ static int comb_build(struct sk_comb *c, const sk_affine *a)
             if (low != 0)
                 sk_jac_add(&tb[idx], &tb[low], &tb[idx & ~low]);
         }
-        /* entry 0 (infinity) keeps z = 1 for the batch inversion and is fixed below */
-        tb[0] = tb[1];
+        for (size_t idx = 1; idx < per; idx++)
+            jac_to_edw_proj(&tb[idx]);
+        /* entry 0: the identity (0:1:1) */
+        memset(&tb[0].x, 0, sizeof tb[0].x);
+        tb[0].y = FP->one;
+        tb[0].z = FP->one;
     }
-    batch_to_affine(c->pts, j, n, scratch);
-    for (unsigned b = 0; b < c->tables; b++)
-        memset(&c->pts[b * per], 0, sizeof c->pts[0]);
+    batch_to_entries(c->pts, j, n, scratch);
     mcsec_wipe(j, sizeof(sk_jac) * n);
     mcsec_wipe(scratch, sizeof(mp1024) * n);
     free(j);
@@ -804,24 +962,25 @@ static int comb_build(struct sk_comb *c, const sk_affine *a)
 /* r = table[idx], reading all n entries with masks (two-word vectors: the scan dominates
  * otherwise). */
 typedef uint64_t u64x2 __attribute__((vector_size(16)));
-#define COORD_VECS (2 * sizeof(mp1024) / sizeof(u64x2))
+#define COORD_VECS (3 * sizeof(mp1024) / sizeof(u64x2))
 _Static_assert(sizeof(comb_pt) == COORD_VECS * sizeof(u64x2), "no padding in comb_pt");
-_Static_assert(sizeof(comb_pt) == 256, "a comb entry is 256 octets");
+_Static_assert(sizeof(comb_pt) == 384, "a comb entry is 384 octets");
 
 #if defined(__x86_64__) && defined(__GNUC__)
 #define HAVE_SELECT_AVX2 1
 #include <immintrin.h>
 
 /*
- * One pass over each 256-octet entry with eight 32-octet accumulators kept in
- * registers (intrinsics: with arrays the compiler bounced every entry through
- * the stack, which cost three times as much).
+ * One pass over each 384-octet entry with twelve 32-octet accumulators kept
+ * in registers (with the mask and a load, 14 of the 16 ymm registers;
+ * intrinsics: with arrays the compiler bounced every entry through the
+ * stack, which cost three times as much).
  */
 __attribute__((target("avx2"))) static void select_avx2(comb_pt *r, const comb_pt *tbl, size_t n,
                                                         size_t idx)
 {
     __m256i a0 = _mm256_setzero_si256(), a1 = a0, a2 = a0, a3 = a0, a4 = a0, a5 = a0, a6 = a0,
-            a7 = a0;
+            a7 = a0, a8 = a0, a9 = a0, a10 = a0, a11 = a0;
     for (size_t i = 0; i < n; i++) {
         __m256i m = _mm256_set1_epi64x((long long)ct_is_zero_u64((uint64_t)(i ^ idx)));
         const __m256i *e = (const __m256i *)(const void *)&tbl[i];
@@ -833,6 +992,10 @@ __attribute__((target("avx2"))) static void select_avx2(comb_pt *r, const comb_p
         a5 = _mm256_or_si256(a5, _mm256_and_si256(m, _mm256_loadu_si256(e + 5)));
         a6 = _mm256_or_si256(a6, _mm256_and_si256(m, _mm256_loadu_si256(e + 6)));
         a7 = _mm256_or_si256(a7, _mm256_and_si256(m, _mm256_loadu_si256(e + 7)));
+        a8 = _mm256_or_si256(a8, _mm256_and_si256(m, _mm256_loadu_si256(e + 8)));
+        a9 = _mm256_or_si256(a9, _mm256_and_si256(m, _mm256_loadu_si256(e + 9)));
+        a10 = _mm256_or_si256(a10, _mm256_and_si256(m, _mm256_loadu_si256(e + 10)));
+        a11 = _mm256_or_si256(a11, _mm256_and_si256(m, _mm256_loadu_si256(e + 11)));
     }
     __m256i *o = (__m256i *)(void *)r;
     _mm256_storeu_si256(o + 0, a0);
@@ -843,10 +1006,14 @@ __attribute__((target("avx2"))) static void select_avx2(comb_pt *r, const comb_p
     _mm256_storeu_si256(o + 5, a5);
     _mm256_storeu_si256(o + 6, a6);
     _mm256_storeu_si256(o + 7, a7);
+    _mm256_storeu_si256(o + 8, a8);
+    _mm256_storeu_si256(o + 9, a9);
+    _mm256_storeu_si256(o + 10, a10);
+    _mm256_storeu_si256(o + 11, a11);
 }
 #endif
 
-int sk_select_pair_avx2(void *out, const void *table, size_t n, size_t idx)
+int sk_select_triple_avx2(void *out, const void *table, size_t n, size_t idx)
 {
 #ifdef HAVE_SELECT_AVX2
     if (__builtin_cpu_supports("avx2")) {
@@ -862,13 +1029,13 @@ int sk_select_pair_avx2(void *out, const void *table, size_t n, size_t idx)
     return 0;
 }
 
-void sk_select_pair(void *out, const void *table, size_t n, size_t idx)
+void sk_select_triple(void *out, const void *table, size_t n, size_t idx)
 {
-    if (!sk_select_pair_avx2(out, table, n, idx))
-        sk_select_pair_generic(out, table, n, idx);
+    if (!sk_select_triple_avx2(out, table, n, idx))
+        sk_select_triple_generic(out, table, n, idx);
 }
 
-void sk_select_pair_generic(void *out, const void *table, size_t n, size_t idx)
+void sk_select_triple_generic(void *out, const void *table, size_t n, size_t idx)
 {
     comb_pt *r = out;
     const comb_pt *tbl = table;
@@ -881,7 +1048,7 @@ void sk_select_pair_generic(void *out, const void *table, size_t n, size_t idx)
             uint64_t m = ct_is_zero_u64((uint64_t)((base + i) ^ idx));
             masks[i] = (u64x2){m, m};
         }
-        /* eight vectors (one coordinate, two cache lines) at a time, accumulators in registers */
+        /* eight vectors (two cache lines) at a time, accumulators in registers */
         for (size_t w0 = 0; w0 < COORD_VECS; w0 += 8) {
             u64x2 acc[8] = {{0, 0}, {0, 0}, {0, 0}, {0, 0}, {0, 0}, {0, 0}, {0, 0}, {0, 0}};
             const unsigned char *col = (const unsigned char *)&tbl[base] + w0 * sizeof(u64x2);
@@ -901,37 +1068,33 @@ void sk_select_pair_generic(void *out, const void *table, size_t n, size_t idx)
     }
     mcsec_wipe(masks, sizeof(u64x2) * (n < 256 ? n : 256));
 }
+_Static_assert(COORD_VECS % 8 == 0, "the portable scan walks an entry eight vectors at a time");
 
-static void comb_select(sk_affine *r, const comb_pt *table, size_t n, size_t idx)
+/* Bits i + (b*teeth + j)*spacing of k for j < teeth: the column of table b at round i. */
+static size_t comb_index(const struct sk_comb *c, const mp1024 *k, size_t i, unsigned b)
 {
-    mp1024 xy[2];
-    sk_select_pair(xy, table, n, idx);
-    r->x = xy[0];
-    r->y = xy[1];
-    r->inf = ct_is_zero_u64((uint64_t)idx);
-    mcsec_wipe(xy, sizeof xy);
+    size_t idx = 0;
+    for (unsigned j = 0; j < c->teeth; j++)
+        idx |= (size_t)scalar_bit(k, (long)(i + (b * c->teeth + j) * c->spacing)) << j;
+    return idx;
 }
 
 void sk_comb_mul(sk_jac *r, const struct sk_comb *c, const mp1024 *k)
 {
     size_t per = (size_t)1 << c->teeth;
     mp1024 kr;
-    sk_jac acc;
-    sk_affine t;
-    uint64_t same;
+    edw_pt acc;
+    comb_pt t;
     sk_scalar_reduce(&kr, k);
-    jac_set_inf(&acc);
+    edw_set_identity(&acc);
     for (size_t i = c->spacing; i-- > 0;) {
-        sk_jac_dbl(&acc, &acc);
+        edw_dbl(&acc, &acc);
         for (unsigned b = 0; b < c->tables; b++) {
-            size_t idx = 0;
-            for (unsigned j = 0; j < c->teeth; j++)
-                idx |= (size_t)scalar_bit(&kr, (long)(i + (b * c->teeth + j) * c->spacing)) << j;
-            comb_select(&t, c->pts + b * per, per, idx);
-            jac_add_affine_core(&acc, &acc, &t, &same);
+            sk_select_triple(&t, c->pts + b * per, per, comb_index(c, &kr, i, b));
+            edw_add_entry(&acc, &acc, &t);
         }
     }
-    *r = acc;
+    edw_to_jac(r, &acc);
     mcsec_wipe(&kr, sizeof kr);
     mcsec_wipe(&acc, sizeof acc);
     mcsec_wipe(&t, sizeof t);
@@ -965,10 +1128,10 @@ void sk_comb_free(struct sk_comb *c)
 }
 
 /*
- * The generator's comb: 10 tables of 7 teeth (320 KiB), 15 doublings and 150
- * additions; about 10% faster than 8 tables of 6 teeth (128 KiB, 22 and 176)
- * now that a table scan is cheap, and 13 tables of 8 teeth (832 KiB) gained
- * only 2-3% more.
+ * The generator's comb: 10 tables of 7 teeth (480 KiB), 15 doublings and 150
+ * additions; with the 256-octet Jacobian-era entries this was about 10%
+ * faster than 8 tables of 6 teeth (22 and 176) and 13 tables of 8 teeth
+ * gained only 2-3% more.
  */
 #define GEN_TABLES 10
 #define GEN_TEETH  7
@@ -993,40 +1156,32 @@ void sk_mul_gen(sk_jac *r, const mp1024 *k)
 
 /*
  * The comb for a public scalar: the same tables read by direct index, with
- * the additions of all-zero columns (entry 0, infinity) and the doublings of
- * an accumulator still at infinity skipped. For a short scalar such as a
- * 256-bit identifier most columns of the upper tables are zero, so this costs
- * a fraction of sk_comb_mul. The argument that no addition meets equal points
- * is the one of sk_comb_mul (k is reduced mod q here too).
+ * the additions of all-zero columns (entry 0, the identity) and the
+ * doublings of an accumulator still at the identity skipped. For a short
+ * scalar such as a 256-bit identifier most columns of the upper tables are
+ * zero, so this costs a fraction of sk_comb_mul. Exact for the reason given
+ * at sk_comb (the addition is unified on the order-q subgroup).
  */
 static void comb_mul_public(sk_jac *r, const struct sk_comb *c, const mp1024 *k)
 {
     size_t per = (size_t)1 << c->teeth;
     mp1024 kr;
-    sk_jac acc;
-    sk_affine t;
-    uint64_t same;
+    edw_pt acc;
     int started = 0;
     sk_scalar_reduce(&kr, k);
-    jac_set_inf(&acc);
-    t.inf = 0;
+    edw_set_identity(&acc);
     for (size_t i = c->spacing; i-- > 0;) {
         if (started)
-            sk_jac_dbl(&acc, &acc);
+            edw_dbl(&acc, &acc);
         for (unsigned b = 0; b < c->tables; b++) {
-            size_t idx = 0;
-            for (unsigned j = 0; j < c->teeth; j++)
-                idx |= (size_t)scalar_bit(&kr, (long)(i + (b * c->teeth + j) * c->spacing)) << j;
+            size_t idx = comb_index(c, &kr, i, b);
             if (idx == 0)
                 continue;
-            const comb_pt *e = &c->pts[b * per + idx];
-            t.x = e->x;
-            t.y = e->y;
-            jac_add_affine_core(&acc, &acc, &t, &same);
+            edw_add_entry(&acc, &acc, &c->pts[b * per + idx]);
             started = 1;
         }
     }
-    *r = acc;
+    edw_to_jac(r, &acc);
 }
 
 void sk_mul_gen_public(sk_jac *r, const mp1024 *k)

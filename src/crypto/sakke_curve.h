@@ -62,8 +62,9 @@ uint64_t sk_in_subgroup(const sk_affine *a);
 /*
  * A fixed-base comb for one point A of order q (the generator, a KMS key Z,
  * or a receiver's I = [b]P + Z): `tables` tables of 2^teeth affine
- * multiples (tables << teeth points of 256 octets), so [k]A costs about
- * 1024/(tables*teeth) doublings and 1024/teeth mixed additions.
+ * multiples kept on a twisted Edwards model of E (tables << teeth entries
+ * of 384 octets), so [k]A costs about 1024/(tables*teeth) doublings and
+ * 1024/teeth mixed additions, in unified formulas.
  * sk_comb_new returns NULL when out of memory (or teeth > 10); sk_comb_free
  * wipes and frees (NULL is fine).
  */
@@ -87,17 +88,28 @@ void sk_mul_gen_public(sk_jac *r, const mp1024 *k);
 void sk_modinv(mp1024 *r, const mp1024 *a, const struct mont *ctx);
 
 /*
- * out = entry idx of a table of n entries of two consecutive mp1024 (an
- * affine point, an fp2), reading every entry (constant-time lookup).
+ * The twisted Edwards model -x^2 + y^2 = 1 + x^2 y^2 the combs compute on:
+ * s = 1/sqrt(-3) mod p (the root for which -2/s is a square), lambda =
+ * sqrt(-2/s); (x, y) on E maps to (lambda x/y, (s x - 1)/(s x + 1)).
+ * Montgomery form; exposed for the test that recomputes them.
  */
-void sk_select_pair(void *out, const void *table, size_t n, size_t idx);
+struct sk_edwards_consts {
+    mp1024 lambda, inv_s, lambda_inv_s; /* lambda, 1/s, lambda/s */
+};
+extern const struct sk_edwards_consts sk_edwards;
+
 /*
- * The two scans sk_select_pair dispatches to, exposed for tests (same
+ * out = entry idx of a table of n entries of three consecutive mp1024 (a
+ * comb entry), reading every entry (constant-time lookup).
+ */
+void sk_select_triple(void *out, const void *table, size_t n, size_t idx);
+/*
+ * The two scans sk_select_triple dispatches to, exposed for tests (same
  * contract, n <= 1024): the portable one, and the AVX2 one, which returns 0
  * without touching out when the compiler or the CPU lacks AVX2 (else 1).
  */
-void sk_select_pair_generic(void *out, const void *table, size_t n, size_t idx);
-int sk_select_pair_avx2(void *out, const void *table, size_t n, size_t idx);
+void sk_select_triple_generic(void *out, const void *table, size_t n, size_t idx);
+int sk_select_triple_avx2(void *out, const void *table, size_t n, size_t idx);
 
 /* k mod q for any k < 2^1024. */
 void sk_scalar_reduce(mp1024 *r, const mp1024 *k);

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * Constant-time check of the field layer (src/crypto/mont.c, fp2.c) and of
- * the comb table scans (sk_select_pair_generic and sk_select_pair_avx2 in
+ * the comb table scans (sk_select_triple_generic and sk_select_triple_avx2 in
  * src/crypto/sakke_curve.c, with the index secret): run under valgrind
  * memcheck with the secrets marked undefined, so any branch or memory index
  * that depends on them is an error and fails the test.
@@ -117,10 +117,10 @@ static void test_select_and_decode(void)
     }
 }
 
-/* A secret index into a comb-sized table (128 entries of 256 octets), both scans. */
+/* A secret index into a comb-sized table (128 entries of 384 octets), both scans. */
 static void test_comb_scans(void)
 {
-    enum { N = 128, ENTRY = 2 * sizeof(mp1024) };
+    enum { N = 128, ENTRY = 3 * sizeof(mp1024) };
     static uint8_t table[N * ENTRY];
     uint8_t got[ENTRY];
     test_rand_bytes(table, sizeof table);
@@ -130,9 +130,9 @@ static void test_comb_scans(void)
         memset(got, 0, sizeof got);
         int ran = 1;
         if (avx2)
-            ran = sk_select_pair_avx2(got, table, N, idx);
+            ran = sk_select_triple_avx2(got, table, N, idx);
         else
-            sk_select_pair_generic(got, table, N, idx);
+            sk_select_triple_generic(got, table, N, idx);
         if (ran && CT_RUNNING_ON_VALGRIND()) {
             /* the output must carry the index's taint: the marking reached the scan */
             uint8_t vbits[ENTRY];

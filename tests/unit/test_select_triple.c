@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * The constant-time table scans behind sk_select_pair (src/crypto/sakke_curve.c):
+ * The constant-time table scans behind sk_select_triple (src/crypto/sakke_curve.c):
  * the portable scan and the AVX2 scan must both return exactly the entry asked
  * for, on seeded random tables of the sizes the combs use (64 and 128 entries)
  * and of odd sizes around the portable scan's 256-entry chunks. The expected
@@ -14,7 +14,7 @@
 #include "check.h"
 #include "crypto/sakke_curve.h"
 
-#define ENTRY (2 * sizeof(mp1024))
+#define ENTRY (3 * sizeof(mp1024)) /* a comb entry: 384 octets */
 
 static int have_avx2;
 
@@ -27,15 +27,15 @@ static void check_one(const uint8_t *tbl, size_t n, size_t idx)
         memset(want, 0, ENTRY);
 
     memset(got, 0xa5, sizeof got); /* every octet must be written */
-    sk_select_pair_generic(got, tbl, n, idx);
+    sk_select_triple_generic(got, tbl, n, idx);
     CHECK_MEM(got, want, ENTRY);
 
     memset(got, 0x5a, sizeof got);
-    if (sk_select_pair_avx2(got, tbl, n, idx))
+    if (sk_select_triple_avx2(got, tbl, n, idx))
         CHECK_MEM(got, want, ENTRY);
 
     memset(got, 0x3c, sizeof got);
-    sk_select_pair(got, tbl, n, idx);
+    sk_select_triple(got, tbl, n, idx);
     CHECK_MEM(got, want, ENTRY);
 }
 
@@ -60,7 +60,7 @@ int main(void)
     static const size_t sizes[] = {1, 2, 3, 7, 64, 128, 255, 256, 257, 511, 513, 1024};
     uint8_t probe[ENTRY] = {0};
     test_seed();
-    have_avx2 = sk_select_pair_avx2(probe, probe, 1, 0);
+    have_avx2 = sk_select_triple_avx2(probe, probe, 1, 0);
     printf("# AVX2 scan %s\n", have_avx2 ? "compared too" : "not available here");
     for (size_t k = 0; k < sizeof sizes / sizeof sizes[0]; k++)
         check_size(sizes[k]);
