@@ -872,9 +872,16 @@ static void edw_to_jac(sk_jac *r, const edw_pt *a)
  * addition is exact, including equal points, opposite points and the
  * identity, whatever the scalar. No case is special.
  */
+/*
+ * The entries start on a cache line: at an offset of 16 modulo 32 every
+ * other 32-octet load of the scan straddles two lines, which made a
+ * 10 x 7 comb about 8% slower depending on where malloc put it.
+ */
+#define COMB_ALIGN 64
+
 struct sk_comb {
     unsigned tables, teeth, spacing;
-    comb_pt pts[]; /* tables << teeth entries */
+    _Alignas(COMB_ALIGN) comb_pt pts[]; /* tables << teeth entries */
 };
 
 /*
@@ -965,6 +972,7 @@ typedef uint64_t u64x2 __attribute__((vector_size(16)));
 #define COORD_VECS (3 * sizeof(mp1024) / sizeof(u64x2))
 _Static_assert(sizeof(comb_pt) == COORD_VECS * sizeof(u64x2), "no padding in comb_pt");
 _Static_assert(sizeof(comb_pt) == 384, "a comb entry is 384 octets");
+_Static_assert(sizeof(struct sk_comb) % COMB_ALIGN == 0, "aligned_alloc needs a multiple");
 
 #if defined(__x86_64__) && defined(__GNUC__)
 #define HAVE_SELECT_AVX2 1
@@ -1106,7 +1114,8 @@ struct sk_comb *sk_comb_new(const sk_affine *a, unsigned tables, unsigned teeth)
         return NULL;
     unsigned bits = MONT_LIMBS * 64, width = tables * teeth;
     size_t n = (size_t)tables << teeth;
-    struct sk_comb *c = malloc(sizeof *c + n * sizeof(comb_pt));
+    size_t size = sizeof(struct sk_comb) + n * sizeof(comb_pt); /* a multiple of COMB_ALIGN */
+    struct sk_comb *c = aligned_alloc(COMB_ALIGN, size);
     if (c == NULL)
         return NULL;
     c->tables = tables;
