@@ -344,10 +344,10 @@ mcsec_err mcsec_sakke_rsk_check(const uint8_t z[MCSEC_SAKKE_SCALAR_BYTES], const
  * Entries are reference counted: a caller keeps its entry while a newer Z
  * replaces it in the cache.
  */
-#define KEY_TABLES 10 /* 480 KiB: 15 doublings and 150 additions per [r]Z (as for P) */
-#define KEY_TEETH  7
-#define OBJ_TABLES 2 /* 96 KiB per sender/receiver: 74 doublings, 148 additions */
-#define OBJ_TEETH  7
+#define KEY_TABLES 8 /* 384 KiB: 15 doublings and 128 additions per [r]Z (as for P) */
+#define KEY_TEETH  8
+#define OBJ_TABLES 2 /* 96 KiB per sender/receiver: 63 doublings, 128 additions */
+#define OBJ_TEETH  8
 /*
  * Z's pairing table (and once per process P's) is built by the validation that
  * is Z's fourth use. Both cost about 10 ms and save about 1.6 ms per later

@@ -20,10 +20,11 @@
  * the cheap formulas are exact there.
  *
  * [k]A for a variable A: signed 5-bit windows (1022 doublings, 205
- * additions). [k]A for a fixed A: multi-table combs (sk_comb_*) on a twisted
- * Edwards model of E with unified formulas (no special cases), for P with
- * 10 tables of 7 teeth: 15 doublings (4M+4S) and 150 mixed additions (7M),
- * ~1120M+60S with the conversion back to Jacobian.
+ * additions). [k]A for a fixed A: multi-table signed-digit combs (sk_comb_*)
+ * on a twisted Edwards model of E with unified formulas (no special cases),
+ * for P with 8 tables of 8 teeth: 15 doublings (4M+4S) and 128 mixed
+ * additions (7M; 6M for the last of a round), ~940M+60S with the conversion
+ * back to Jacobian.
  * Inversions: Bernstein-Yang divsteps (sk_modinv), constant time.
  */
 #include "crypto/sakke_curve.h"
@@ -771,14 +772,6 @@ typedef struct comb_pt {
     mp1024 ymx, ypx, xy2;
 } comb_pt;
 
-static void edw_set_identity(edw_pt *r)
-{
-    memset(&r->x, 0, sizeof r->x);
-    memset(&r->t, 0, sizeof r->t);
-    r->y = FP->one;
-    r->z = FP->one;
-}
-
 /*
  * dbl-2008-hwcd for a = -1, 4M + 4S, with F and H negated (X3, Y3, Z3, T3
  * all change sign: the same point): E = 2XY, G = Y^2 - X^2, F' = 2Z^2 - G,
@@ -808,9 +801,10 @@ static void edw_dbl(edw_pt *r, const edw_pt *a)
  * add-2008-hwcd-3 (unified) for a = -1, d = 1 with an affine precomputed
  * entry, 7M: A = (Y - X)(y2 - x2), B = (Y + X)(y2 + x2), C = T (2 x2 y2),
  * D = 2Z; E = B - A, F = D - C, G = D + C, H = B + A; X3 = E F, Y3 = G H,
- * T3 = E H, Z3 = F G.
+ * T3 = E H, Z3 = F G. need_t = 0 leaves T3 unset (6M) for a result that
+ * only a doubling or the conversion to Jacobian reads next (neither reads T).
  */
-static void edw_add_entry(edw_pt *r, const edw_pt *a, const comb_pt *b)
+static void edw_add_entry(edw_pt *r, const edw_pt *a, const comb_pt *b, int need_t)
 {
     mp1024 pa, pb, c, d, e, f, g, h;
     fsub(&pa, &a->y, &a->x);
@@ -825,8 +819,37 @@ static void edw_add_entry(edw_pt *r, const edw_pt *a, const comb_pt *b)
     fadd(&h, &pb, &pa);
     fmul(&r->x, &e, &f);
     fmul(&r->y, &g, &h);
-    fmul(&r->t, &e, &h);
+    if (need_t) /* public: the position in the walk */
+        fmul(&r->t, &e, &h);
     fmul(&r->z, &f, &g);
+}
+
+/* The entry as an extended point with Z = 2: X = 2x, Y = 2y, T = XY/Z = 2xy. */
+static void edw_from_entry(edw_pt *r, const comb_pt *b)
+{
+    fsub(&r->x, &b->ypx, &b->ymx);
+    fadd(&r->y, &b->ypx, &b->ymx);
+    fdbl(&r->z, &FP->one);
+    r->t = b->xy2;
+}
+
+/* -(x, y) = (-x, y): (y - x, y + x, 2xy) becomes (y + x, y - x, -2xy); masked. */
+static void entry_cneg(comb_pt *e, uint64_t mask)
+{
+    mp1024 n;
+    mp_cswap(&e->ymx, &e->ypx, mask);
+    mont_neg(&n, &e->xy2, FP);
+    mp_cmov(&e->xy2, &n, mask);
+    mcsec_wipe(&n, sizeof n);
+}
+
+/* Negates X only, masked: for a point whose T is not read again (the conversion). */
+static void edw_cneg_x(edw_pt *r, uint64_t mask)
+{
+    mp1024 n;
+    mont_neg(&n, &r->x, FP);
+    mp_cmov(&r->x, &n, mask);
+    mcsec_wipe(&n, sizeof n);
 }
 
 /*
@@ -857,11 +880,21 @@ static void edw_to_jac(sk_jac *r, const edw_pt *a)
 }
 
 /*
- * Multi-table comb: `tables` tables of 2^teeth entries; tooth j of table b
- * sits at bit (b*teeth + j)*spacing, and entry idx of table b is the sum
- * over set bits j of idx of [2^((b*teeth + j)*spacing)]A, entry 0 the
- * identity. [k]A is `spacing` rounds of one doubling and one addition per
- * table, on an accumulator that starts at the identity.
+ * Multi-table signed comb. Tooth j of table b sits at bit
+ * (b*teeth + j)*spacing; write B_{b,j} = [2^((b*teeth + j)*spacing)]A. Table b
+ * has 2^(teeth-1) entries, entry u = sum over j < teeth - 1 of (2 u_j - 1) B_{b,j},
+ * plus B_{b,teeth-1} (the top tooth always +1): the negatives of the entries
+ * are the other half of the 2^teeth signed columns, so the table is half the
+ * size of an unsigned comb's.
+ *
+ * Recoding (sk_comb_mul): K = k mod q if that is odd, else q - (k mod q) (q
+ * is odd; 0 gives K = q), and [k]A = -[K]A in the second case. For n =
+ * tables*teeth*spacing >= 1022, the bit length of q, m = (K + 2^n - 1)/2 =
+ * (K >> 1) + 2^(n-1) < 2^n and K = sum over i < n of (2 m_i - 1) 2^i: every
+ * digit is +1 or -1. Column i of table b (bits i + (b*teeth + j)*spacing of m)
+ * is [2^i] of entry u (its low teeth - 1 bits) when its top bit is 1, and of
+ * minus entry ~u mod 2^(teeth-1) when it is 0. [k]A is `spacing` rounds of
+ * one doubling and one addition per table.
  *
  * Exactness: the unified addition (and the doubling, its special case) is
  * exact unless d x1 x2 y1 y2 = +-1, which happens only when P1 + P2 or
@@ -870,7 +903,9 @@ static void edw_to_jac(sk_jac *r, const edw_pt *a)
  * curves", 2008, section 6). The accumulator and every entry lie in the
  * order-q subgroup (q odd), so their sum and difference do too: every
  * addition is exact, including equal points, opposite points and the
- * identity, whatever the scalar. No case is special.
+ * identity, whatever the scalar. No case is special, which is what lets the
+ * digits be nonzero everywhere (an unsigned comb over Jacobian additions
+ * needed its zero digits and k < q to keep equal points apart).
  */
 /*
  * The entries start on a cache line: at an offset of 16 modulo 32 every
@@ -881,8 +916,16 @@ static void edw_to_jac(sk_jac *r, const edw_pt *a)
 
 struct sk_comb {
     unsigned tables, teeth, spacing;
-    _Alignas(COMB_ALIGN) comb_pt pts[]; /* tables << teeth entries */
+    /* tables << (teeth - 1) entries, then A itself (the public walk's correction) */
+    _Alignas(COMB_ALIGN) comb_pt pts[];
 };
+
+#define COMB_MAX_TEETH 10
+
+static size_t comb_entries(const struct sk_comb *c)
+{
+    return ((size_t)c->tables << (c->teeth - 1)) + 1;
+}
 
 /*
  * Jacobian (X, Y, Z) of order q to projective Edwards, in place:
@@ -927,9 +970,35 @@ static void batch_to_entries(comb_pt *out, const sk_jac *in, size_t n, mp1024 *s
     }
 }
 
+/* Jacobian entries of one table from B = B_{b,0}; leaves B_{b,teeth} in *base. */
+static void table_build(sk_jac *tb, sk_jac *base, unsigned teeth, unsigned spacing)
+{
+    sk_jac twice[COMB_MAX_TEETH], term;
+    size_t per = (size_t)1 << (teeth - 1);
+    for (unsigned t = 0; t < teeth; t++) {
+        term = *base;
+        if (t + 1 < teeth) { /* entry 0 takes -B_j; the others add 2 B_j for each set bit */
+            jac_cneg(&term, UINT64_MAX);
+            sk_jac_dbl(&twice[t], base);
+        }
+        if (t == 0)
+            tb[0] = term;
+        else
+            sk_jac_add(&tb[0], &tb[0], &term);
+        for (unsigned s = 0; s < spacing; s++)
+            sk_jac_dbl(base, base);
+    }
+    for (size_t u = 1; u < per; u++)
+        sk_jac_add(&tb[u], &tb[u & (u - 1)], &twice[__builtin_ctzll((unsigned long long)u)]);
+    for (size_t u = 0; u < per; u++)
+        jac_to_edw_proj(&tb[u]);
+    mcsec_wipe(twice, sizeof twice);
+    mcsec_wipe(&term, sizeof term);
+}
+
 static int comb_build(struct sk_comb *c, const sk_affine *a)
 {
-    size_t per = (size_t)1 << c->teeth, n = c->tables * per;
+    size_t per = (size_t)1 << (c->teeth - 1), n = comb_entries(c);
     sk_jac *j = malloc(sizeof(sk_jac) * n);
     mp1024 *scratch = malloc(sizeof(mp1024) * n);
     if (j == NULL || scratch == NULL) {
@@ -939,26 +1008,12 @@ static int comb_build(struct sk_comb *c, const sk_affine *a)
     }
     sk_jac base;
     sk_to_jac(&base, a);
-    for (unsigned b = 0; b < c->tables; b++) {
-        sk_jac *tb = j + b * per;
-        for (unsigned t = 0; t < c->teeth; t++) {
-            tb[(size_t)1 << t] = base;
-            for (unsigned s = 0; s < c->spacing; s++)
-                sk_jac_dbl(&base, &base);
-        }
-        for (size_t idx = 1; idx < per; idx++) {
-            size_t low = idx & (idx - 1); /* idx without its lowest set bit */
-            if (low != 0)
-                sk_jac_add(&tb[idx], &tb[low], &tb[idx & ~low]);
-        }
-        for (size_t idx = 1; idx < per; idx++)
-            jac_to_edw_proj(&tb[idx]);
-        /* entry 0: the identity (0:1:1) */
-        memset(&tb[0].x, 0, sizeof tb[0].x);
-        tb[0].y = FP->one;
-        tb[0].z = FP->one;
-    }
+    j[n - 1] = base;
+    jac_to_edw_proj(&j[n - 1]);
+    for (unsigned b = 0; b < c->tables; b++)
+        table_build(j + b * per, &base, c->teeth, c->spacing);
     batch_to_entries(c->pts, j, n, scratch);
+    mcsec_wipe(&base, sizeof base);
     mcsec_wipe(j, sizeof(sk_jac) * n);
     mcsec_wipe(scratch, sizeof(mp1024) * n);
     free(j);
@@ -1078,42 +1133,96 @@ void sk_select_triple_generic(void *out, const void *table, size_t n, size_t idx
 }
 _Static_assert(COORD_VECS % 8 == 0, "the portable scan walks an entry eight vectors at a time");
 
-/* Bits i + (b*teeth + j)*spacing of k for j < teeth: the column of table b at round i. */
-static size_t comb_index(const struct sk_comb *c, const mp1024 *k, size_t i, unsigned b)
+/*
+ * Column i of table b: bits i + (b*teeth + j)*spacing, j < teeth, of
+ * m = half + 2^(n-1) (half < 2^(n-1); bit n - 1 may lie past the 1024 of an mp1024).
+ */
+static size_t comb_column(const struct sk_comb *c, const mp1024 *half, long n, size_t i, unsigned b)
 {
-    size_t idx = 0;
-    for (unsigned j = 0; j < c->teeth; j++)
-        idx |= (size_t)scalar_bit(k, (long)(i + (b * c->teeth + j) * c->spacing)) << j;
-    return idx;
+    size_t col = 0;
+    for (unsigned j = 0; j < c->teeth; j++) {
+        long pos = (long)(i + (b * c->teeth + j) * c->spacing);
+        unsigned bit = pos == n - 1 ? 1 : scalar_bit(half, pos); /* public position */
+        col |= (size_t)bit << j;
+    }
+    return col;
+}
+
+/* r = a - b on 1024-bit integers (a >= b), constant time. */
+static void mp_sub_plain(mp1024 *r, const mp1024 *a, const mp1024 *b)
+{
+    uint64_t borrow = 0;
+    for (size_t i = 0; i < MONT_LIMBS; i++) {
+        uint64_t x = a->w[i], y = b->w[i], d = x - y - borrow;
+        borrow = ((~x & y) | (~(x ^ y) & d)) >> 63;
+        r->w[i] = d;
+    }
+}
+
+/* r = a >> 1. */
+static void mp_half(mp1024 *r, const mp1024 *a)
+{
+    for (size_t i = 0; i < MONT_LIMBS; i++) {
+        uint64_t hi = i + 1 < MONT_LIMBS ? a->w[i + 1] : 0;
+        r->w[i] = (a->w[i] >> 1) | (hi << 63);
+    }
+}
+
+/*
+ * The recoding of sk_comb (constant time): half = K >> 1 for the odd
+ * K = k mod q or q - (k mod q); *even is all-ones in the second case.
+ */
+static void comb_recode(mp1024 *half, uint64_t *even, const mp1024 *k)
+{
+    mp1024 kr, alt;
+    sk_scalar_reduce(&kr, k);
+    *even = (kr.w[0] & 1) - 1;
+    mp_sub_plain(&alt, &FQ->m, &kr); /* q for kr = 0 */
+    mp_cmov(&kr, &alt, *even);
+    mp_half(half, &kr);
+    mcsec_wipe(&kr, sizeof kr);
+    mcsec_wipe(&alt, sizeof alt);
 }
 
 void sk_comb_mul(sk_jac *r, const struct sk_comb *c, const mp1024 *k)
 {
-    size_t per = (size_t)1 << c->teeth;
-    mp1024 kr;
+    size_t per = (size_t)1 << (c->teeth - 1);
+    long n = (long)(c->tables * c->teeth * c->spacing);
+    mp1024 half;
+    uint64_t even;
     edw_pt acc;
     comb_pt t;
-    sk_scalar_reduce(&kr, k);
-    edw_set_identity(&acc);
+    comb_recode(&half, &even, k);
     for (size_t i = c->spacing; i-- > 0;) {
-        edw_dbl(&acc, &acc);
+        if (i + 1 < c->spacing) /* the first round starts from its first entry, no doubling */
+            edw_dbl(&acc, &acc);
         for (unsigned b = 0; b < c->tables; b++) {
-            sk_select_triple(&t, c->pts + b * per, per, comb_index(c, &kr, i, b));
-            edw_add_entry(&acc, &acc, &t);
+            size_t col = comb_column(c, &half, n, i, b);
+            uint64_t neg = ((uint64_t)(col >> (c->teeth - 1)) & 1) - 1; /* top digit -1 */
+            sk_select_triple(&t, c->pts + b * per, per, (col ^ (size_t)neg) & (per - 1));
+            entry_cneg(&t, neg);
+            if (i + 1 == c->spacing && b == 0)
+                edw_from_entry(&acc, &t);
+            else
+                edw_add_entry(&acc, &acc, &t, b + 1 < c->tables);
         }
     }
+    edw_cneg_x(&acc, even);
     edw_to_jac(r, &acc);
-    mcsec_wipe(&kr, sizeof kr);
+    mcsec_wipe(&half, sizeof half);
+    mcsec_wipe(&even, sizeof even);
     mcsec_wipe(&acc, sizeof acc);
     mcsec_wipe(&t, sizeof t);
 }
 
 struct sk_comb *sk_comb_new(const sk_affine *a, unsigned tables, unsigned teeth)
 {
-    if (tables == 0 || teeth == 0 || teeth > 10)
+    if (tables == 0 || teeth == 0 || teeth > COMB_MAX_TEETH)
         return NULL;
     unsigned bits = MONT_LIMBS * 64, width = tables * teeth;
-    size_t n = (size_t)tables << teeth;
+    while (scalar_bit(&FQ->m, (long)bits - 1) == 0) /* 1022: the digits must cover q */
+        bits--;
+    size_t n = ((size_t)tables << (teeth - 1)) + 1;
     size_t size = sizeof(struct sk_comb) + n * sizeof(comb_pt); /* a multiple of COMB_ALIGN */
     struct sk_comb *c = aligned_alloc(COMB_ALIGN, size);
     if (c == NULL)
@@ -1132,19 +1241,24 @@ void sk_comb_free(struct sk_comb *c)
 {
     if (c == NULL)
         return;
-    mcsec_wipe(c, sizeof *c + ((size_t)c->tables << c->teeth) * sizeof(comb_pt));
+    mcsec_wipe(c, sizeof *c + comb_entries(c) * sizeof(comb_pt));
     free(c);
 }
 
 /*
- * The generator's comb: 10 tables of 7 teeth (480 KiB), 15 doublings and 150
- * additions. With 384-octet entries (sk_comb_mul, 300 random scalars, five
- * rounds, 2-core machine) 10 x 7 took 342-353 us, 16 x 6 (384 KiB) 340-360,
- * 8 x 8 (768 KiB) 348-354, 13 x 8 (1248 KiB) 349-361 and 8 x 6 (192 KiB)
- * 358-380: nothing clearly better, so 10 x 7 stays.
+ * The generator's comb: 8 signed tables of 8 teeth (128 entries each, 384
+ * KiB), 16 rounds: 15 doublings and 128 additions. sk_comb_mul, 300 random
+ * scalars, best of three, 2-core machine with one core busy elsewhere:
+ *   signed   10 x 7 (240 KiB) 319 us, 8 x 8 (384 KiB) 309, 10 x 8 (480 KiB)
+ *            309, 12 x 8 (576 KiB) 311, 13 x 8 (624 KiB) 304, 16 x 7 (384
+ *            KiB) 331, 9 x 9 (864 KiB) 333;
+ *   unsigned 10 x 7 (480 KiB, the previous comb) 359, 8 x 8 371, 13 x 8 367.
+ * 8 x 8 also suits the public walk: a 256-bit identifier fills exactly its
+ * two lowest tables (128 bits each), 80 us against 101 for the unsigned
+ * 10 x 7 and 88 for signed 10 x 8.
  */
-#define GEN_TABLES 10
-#define GEN_TEETH  7
+#define GEN_TABLES 8
+#define GEN_TEETH  8
 
 static struct sk_comb *gen_comb;
 static pthread_once_t gen_comb_once = PTHREAD_ONCE_INIT;
@@ -1165,32 +1279,50 @@ void sk_mul_gen(sk_jac *r, const mp1024 *k)
 }
 
 /*
- * The comb for a public scalar: the same tables read by direct index, with
- * the additions of all-zero columns (entry 0, the identity) and the
- * doublings of an accumulator still at the identity skipped. For a short
- * scalar such as a 256-bit identifier most columns of the upper tables are
- * zero, so this costs a fraction of sk_comb_mul. Exact for the reason given
- * at sk_comb (the addition is unified on the order-q subgroup).
+ * The comb for a PUBLIC scalar, variable time: the same signed recoding for
+ * the odd K = k mod q, or k mod q - 1 when that is even (then A is added at
+ * the end), but over only as many tables as K's bits need: n = B*teeth*spacing
+ * >= bit length of K, with m = (K >> 1) + 2^(n-1) as in sk_comb. A 256-bit
+ * identifier uses the lowest tables only, so this costs a fraction of
+ * sk_comb_mul. Exact for the reason given at sk_comb.
  */
 static void comb_mul_public(sk_jac *r, const struct sk_comb *c, const mp1024 *k)
 {
-    size_t per = (size_t)1 << c->teeth;
-    mp1024 kr;
+    size_t per = (size_t)1 << (c->teeth - 1);
+    mp1024 kr, half;
     edw_pt acc;
-    int started = 0;
+    comb_pt t;
     sk_scalar_reduce(&kr, k);
-    edw_set_identity(&acc);
+    if (mp_is_zero(&kr)) {
+        jac_set_inf(r);
+        return;
+    }
+    int even = (kr.w[0] & 1) == 0;
+    for (size_t i = 0; even && kr.w[i]-- == 0; i++) /* kr - 1 */
+        ;
+    size_t bits = MONT_LIMBS * 64;
+    while (scalar_bit(&kr, (long)bits - 1) == 0)
+        bits--;
+    unsigned col_bits = c->teeth * c->spacing, used = (unsigned)((bits + col_bits - 1) / col_bits);
+    long n = (long)(used * col_bits);
+    mp_half(&half, &kr);
     for (size_t i = c->spacing; i-- > 0;) {
-        if (started)
+        if (i + 1 < c->spacing)
             edw_dbl(&acc, &acc);
-        for (unsigned b = 0; b < c->tables; b++) {
-            size_t idx = comb_index(c, &kr, i, b);
-            if (idx == 0)
-                continue;
-            edw_add_entry(&acc, &acc, &c->pts[b * per + idx]);
-            started = 1;
+        for (unsigned b = 0; b < used; b++) {
+            size_t col = comb_column(c, &half, n, i, b);
+            int top = (int)(col >> (c->teeth - 1));
+            t = c->pts[b * per + ((top ? col : ~col) & (per - 1))];
+            if (!top)
+                entry_cneg(&t, UINT64_MAX);
+            if (i + 1 == c->spacing && b == 0)
+                edw_from_entry(&acc, &t);
+            else
+                edw_add_entry(&acc, &acc, &t, b + 1 < used || (i == 0 && even));
         }
     }
+    if (even)
+        edw_add_entry(&acc, &acc, &c->pts[comb_entries(c) - 1], 0);
     edw_to_jac(r, &acc);
 }
 

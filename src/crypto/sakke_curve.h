@@ -61,10 +61,11 @@ uint64_t sk_in_subgroup(const sk_affine *a);
 
 /*
  * A fixed-base comb for one point A of order q (the generator, a KMS key Z,
- * or a receiver's I = [b]P + Z): `tables` tables of 2^teeth affine
- * multiples kept on a twisted Edwards model of E (tables << teeth entries
- * of 384 octets), so [k]A costs about 1024/(tables*teeth) doublings and
- * 1024/teeth mixed additions, in unified formulas.
+ * or a receiver's I = [b]P + Z): `tables` tables of 2^(teeth-1) affine
+ * multiples kept on a twisted Edwards model of E ((tables << (teeth-1)) + 1
+ * entries of 384 octets), read with signed digits (+-1 per tooth), so [k]A
+ * costs about 1022/(tables*teeth) doublings and 1022/teeth mixed additions,
+ * in unified formulas.
  * sk_comb_new returns NULL when out of memory (or teeth > 10); sk_comb_free
  * wipes and frees (NULL is fine).
  */

@@ -6,11 +6,14 @@
  *     from p of ../shared/vectors/rfc6508-sakke.txt (RFC 6509 Appendix A):
  *     s^2 (-3) = 1 with -2/s a square, lambda^2 = -2/s, lambda/s, and P
  *     mapped onto the Edwards curve and back;
- *   - sk_comb_mul for several (tables, teeth), and sk_mul_gen /
+ *   - the signed comb: sk_comb_mul for several (tables, teeth), those in use
+ *     included (8 x 8 for P and Z, 2 x 8 for I), and sk_mul_gen /
  *     sk_mul_gen_public (the generator's comb, secret and public walks),
- *     against sk_mul (the window method, Jacobian) for edge scalars (0, 1,
- *     2, q - 1, q, q + 1, powers of two and their neighbours, all ones) and
- *     seeded random ones, on P and on a random point of the subgroup;
+ *     against sk_mul (the window method, Jacobian) for edge scalars (0 to 3,
+ *     q - 3 to q + 2, 2q - 1 to 2q + 1, powers of two and their neighbours
+ *     around the tables' and the public walk's boundaries, all ones), so
+ *     even and odd k mod q, and seeded random ones, on P and on a random
+ *     point of the subgroup;
  *   - infinity comes out as jac_set_inf writes it (x = y = 1, z = 0).
  * Replay with MCSEC_TEST_SEED.
  */
@@ -141,7 +144,8 @@ static void test_constants(void)
 
 /* ---- the combs against the window method ---- */
 
-static const unsigned configs[][2] = {{1, 1}, {3, 4}, {2, 7}, {10, 7}, {1, 10}, {8, 6}};
+static const unsigned configs[][2] = {{1, 1}, {3, 4}, {2, 7}, {10, 7}, {1, 10},
+                                      {8, 6}, {8, 8}, {2, 8}, {13, 8}};
 #define N_CONFIGS (sizeof configs / sizeof configs[0])
 
 static void set_pow2(mp1024 *k, unsigned bit)
@@ -163,42 +167,72 @@ static void inc(mp1024 *k)
         ;
 }
 
-/* Edge scalar number n (n < N_EDGE), or a random one. */
-#define N_EDGE 35
+/* k = c q + d for small c >= 1 and d (mod 2^1024). */
+static void q_multiple(mp1024 *k, unsigned c, int d)
+{
+    memset(k, 0, sizeof *k);
+    for (unsigned j = 0; j < c; j++) {
+        uint64_t carry = 0;
+        for (size_t i = 0; i < MONT_LIMBS; i++) {
+            uint64_t s = k->w[i] + mont_sakke_q.m.w[i];
+            uint64_t c1 = s < k->w[i];
+            k->w[i] = s + carry;
+            carry = c1 | (k->w[i] < s);
+        }
+    }
+    for (; d < 0; d++)
+        dec(k);
+    for (; d > 0; d--)
+        inc(k);
+}
+
+/*
+ * Edge scalar number n (n < N_EDGE), or a random one. The bits: tables of
+ * 8 x 8 and 2 x 8 combs end at multiples of 128 and 64 (and the public walk
+ * picks its tables by the bit length), 14/15 and 74/75 at the old 10 x 7.
+ */
+static const unsigned edge_bits[] = {1,   14,  15,  63,  64,  74,  75,   127,  128, 129,
+                                     255, 256, 257, 383, 384, 512, 1021, 1022, 1023};
+#define N_BITS (sizeof edge_bits / sizeof edge_bits[0])
+#define N_EDGE (4 + 6 + 3 + 1 + 2 * N_BITS)
 static void pick_scalar(mp1024 *k, unsigned n)
 {
-    static const unsigned bits[] = {1, 14, 15, 63, 64, 74, 75, 255, 256, 512, 1021, 1022, 1023};
     memset(k, 0, sizeof *k);
-    if (n < 3) { /* 0, 1, 2 */
+    if (n < 4) { /* 0, 1, 2, 3 */
         k->w[0] = n;
         return;
     }
-    if (n < 8) { /* q - 2, q - 1, q, q + 1, q + 2 */
-        *k = mont_sakke_q.m;
-        dec(k);
-        dec(k);
-        for (unsigned j = 3; j < n; j++)
-            inc(k);
+    if (n < 10) { /* q - 3 .. q + 2 */
+        q_multiple(k, 1, (int)n - 7);
         return;
     }
-    if (n == 8) { /* all ones */
+    if (n < 13) { /* 2q - 1, 2q, 2q + 1 */
+        q_multiple(k, 2, (int)n - 11);
+        return;
+    }
+    if (n == 13) { /* all ones */
         memset(k, 0xff, sizeof *k);
         return;
     }
-    if (n < 9 + 2 * 13) { /* 2^b and 2^b - 1 */
-        unsigned j = (n - 9) / 2;
-        set_pow2(k, bits[j]);
-        if ((n - 9) % 2)
+    if (n < N_EDGE) { /* 2^b and 2^b - 1 */
+        unsigned j = (n - 14) / 2;
+        set_pow2(k, edge_bits[j]);
+        if ((n - 14) % 2)
             dec(k);
         return;
     }
     test_rand_bytes((uint8_t *)k->w, sizeof k->w);
-    unsigned shape = (unsigned)test_rand_below(3);
+    unsigned shape = (unsigned)test_rand_below(4);
     if (shape == 1) /* 256 bits, an identifier's size */
         memset(&k->w[4], 0, sizeof(uint64_t) * (MONT_LIMBS - 4));
     if (shape == 2) /* sparse: long zero runs in the columns */
         for (size_t i = 0; i < MONT_LIMBS; i++)
             k->w[i] &= test_rand_u64() & test_rand_u64() & test_rand_u64();
+    if (shape == 3) { /* a random bit length: the public walk's table count */
+        unsigned len = (unsigned)test_rand_below(MONT_LIMBS * 64);
+        for (unsigned i = len; i < MONT_LIMBS * 64; i++)
+            k->w[i / 64] &= ~((uint64_t)1 << (i % 64));
+    }
 }
 
 static int is_inf_form(const sk_jac *j)
@@ -245,7 +279,7 @@ static void test_combs(void)
         pick_scalar(&k, n);
         for (size_t a = 0; a < 2; a++) {
             sk_mul(&want, &pts[a], &k);
-            if (n == 0 || n == 5) /* 0 and q */
+            if (n == 0 || n == 7 || n == 11) /* 0, q and 2q */
                 CHECK(mp_is_zero(&want.z) == UINT64_MAX);
             for (size_t c = 0; c < N_CONFIGS; c++) {
                 char what[64];
