@@ -13,12 +13,11 @@
  * is [r b]P + [r]Z; sender and receiver objects keep a comb of I. Affine
  * conversions and inversions mod q use the divsteps inversion sk_modinv.
  *
- * Operation counts with these tables (M: F_p multiplications, S: squarings;
- * a divsteps inversion costs about as much as 90 M):
- *   RSK issue ~1300M+815S, encap (Z cached) ~3000M+1640S, sender encap
- *   ~1660M+960S, decap (Z cached) ~20800M+6800S+1 Fermat inversion in the
- *   pairing, receiver decap ~8450M+970S+1 Fermat inversion, RSK validation
- *   ~19500M+6000S+3 exponentiations (the RSK's subgroup test).
+ * A comb multiplication (P's or Z's, 8 x 8 signed) is 128 unified Edwards
+ * additions of 7 products and 15 doublings of 4 products and 4 squarings,
+ * with a 128-entry scan per addition (sakke_curve.c); a divsteps inversion
+ * costs about as much as 90 products. docs/crypto-core.md counts the field
+ * products of each operation and prices them.
  */
 #include "mcsec/sakke.h"
 
@@ -133,7 +132,8 @@ static void affine_out(uint8_t out[MCSEC_SAKKE_POINT_BYTES], const sk_jac *j)
 /* ---- g^r: comb over the fixed base 1 + g*i ---- */
 
 /*
- * Multi-table comb over the powers of 1 + g i, as in sk_comb_mul. Only the
+ * Multi-table comb over the powers of 1 + g i, like the unsigned comb
+ * sk_comb_mul used before its signed digits. Only the
  * class in F_p^2* / F_p* matters (PF_p), so every entry is stored scaled to
  * real part 1, i.e. as its PF_p value c for 1 + c i: half the table, and a
  * product with an entry costs 2 multiplications instead of 3.
@@ -344,9 +344,9 @@ mcsec_err mcsec_sakke_rsk_check(const uint8_t z[MCSEC_SAKKE_SCALAR_BYTES], const
  * Entries are reference counted: a caller keeps its entry while a newer Z
  * replaces it in the cache.
  */
-#define KEY_TABLES 8 /* 384 KiB: 15 doublings and 128 additions per [r]Z (as for P) */
+#define KEY_TABLES 8 /* 384 KiB: 15 doublings, 127 additions per [r]Z (as for P) */
 #define KEY_TEETH  8
-#define OBJ_TABLES 2 /* 96 KiB per sender/receiver: 63 doublings, 128 additions */
+#define OBJ_TABLES 2 /* 96 KiB per sender/receiver: 63 doublings, 127 additions */
 #define OBJ_TEETH  8
 /*
  * Z's pairing table (and once per process P's) is built by the validation that

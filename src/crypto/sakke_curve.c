@@ -894,7 +894,8 @@ static void edw_to_jac(sk_jac *r, const edw_pt *a)
  * digit is +1 or -1. Column i of table b (bits i + (b*teeth + j)*spacing of m)
  * is [2^i] of entry u (its low teeth - 1 bits) when its top bit is 1, and of
  * minus entry ~u mod 2^(teeth-1) when it is 0. [k]A is `spacing` rounds of
- * one doubling and one addition per table.
+ * one addition per table, each round but the first after a doubling (the
+ * first starts from its first entry).
  *
  * Exactness: the unified addition (and the doubling, its special case) is
  * exact unless d x1 x2 y1 y2 = +-1, which happens only when P1 + P2 or
@@ -1027,7 +1028,8 @@ typedef uint64_t u64x2 __attribute__((vector_size(16)));
 #define COORD_VECS (3 * sizeof(mp1024) / sizeof(u64x2))
 _Static_assert(sizeof(comb_pt) == COORD_VECS * sizeof(u64x2), "no padding in comb_pt");
 _Static_assert(sizeof(comb_pt) == 384, "a comb entry is 384 octets");
-_Static_assert(sizeof(struct sk_comb) % COMB_ALIGN == 0, "aligned_alloc needs a multiple");
+_Static_assert(sizeof(comb_pt) % COMB_ALIGN == 0, "entries keep the table's cache-line alignment");
+_Static_assert(sizeof(struct sk_comb) % COMB_ALIGN == 0, "the first entry starts on a cache line");
 
 #if defined(__x86_64__) && defined(__GNUC__)
 #define HAVE_SELECT_AVX2 1
@@ -1189,7 +1191,8 @@ void sk_comb_mul(sk_jac *r, const struct sk_comb *c, const mp1024 *k)
     size_t per = (size_t)1 << (c->teeth - 1);
     long n = (long)(c->tables * c->teeth * c->spacing);
     mp1024 half;
-    uint64_t even;
+    uint64_t even, neg = 0;
+    size_t col = 0;
     edw_pt acc;
     comb_pt t;
     comb_recode(&half, &even, k);
@@ -1197,8 +1200,8 @@ void sk_comb_mul(sk_jac *r, const struct sk_comb *c, const mp1024 *k)
         if (i + 1 < c->spacing) /* the first round starts from its first entry, no doubling */
             edw_dbl(&acc, &acc);
         for (unsigned b = 0; b < c->tables; b++) {
-            size_t col = comb_column(c, &half, n, i, b);
-            uint64_t neg = ((uint64_t)(col >> (c->teeth - 1)) & 1) - 1; /* top digit -1 */
+            col = comb_column(c, &half, n, i, b);
+            neg = ((uint64_t)(col >> (c->teeth - 1)) & 1) - 1; /* top digit -1 */
             sk_select_triple(&t, c->pts + b * per, per, (col ^ (size_t)neg) & (per - 1));
             entry_cneg(&t, neg);
             if (i + 1 == c->spacing && b == 0)
@@ -1210,6 +1213,8 @@ void sk_comb_mul(sk_jac *r, const struct sk_comb *c, const mp1024 *k)
     edw_cneg_x(&acc, even);
     edw_to_jac(r, &acc);
     mcsec_wipe(&half, sizeof half);
+    mcsec_wipe(&col, sizeof col);
+    mcsec_wipe(&neg, sizeof neg);
     mcsec_wipe(&even, sizeof even);
     mcsec_wipe(&acc, sizeof acc);
     mcsec_wipe(&t, sizeof t);
@@ -1247,7 +1252,7 @@ void sk_comb_free(struct sk_comb *c)
 
 /*
  * The generator's comb: 8 signed tables of 8 teeth (128 entries each, 384
- * KiB), 16 rounds: 15 doublings and 128 additions. sk_comb_mul, 300 random
+ * KiB), 16 rounds: 15 doublings and 127 additions after a first entry. sk_comb_mul, 300 random
  * scalars, best of three, 2-core machine with one core busy elsewhere:
  *   signed   10 x 7 (240 KiB) 319 us, 8 x 8 (384 KiB) 309, 10 x 8 (480 KiB)
  *            309, 12 x 8 (576 KiB) 311, 13 x 8 (624 KiB) 304, 16 x 7 (384
