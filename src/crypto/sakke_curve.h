@@ -64,8 +64,8 @@ uint64_t sk_in_subgroup(const sk_affine *a);
  * or a receiver's I = [b]P + Z): `tables` tables of 2^(teeth-1) affine
  * multiples kept on a twisted Edwards model of E ((tables << (teeth-1)) + 1
  * entries of 384 octets), read with signed digits (+-1 per tooth), so [k]A
- * costs about 1022/(tables*teeth) doublings and 1022/teeth mixed additions,
- * in unified formulas.
+ * costs about 1022/(tables*teeth) doublings and 1022/teeth additions of a
+ * table entry, in unified formulas.
  * sk_comb_new returns NULL when out of memory (or teeth > 10); sk_comb_free
  * wipes and frees (NULL is fine).
  */
