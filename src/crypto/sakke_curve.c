@@ -15,13 +15,14 @@
  *     instead of the ~1022 doublings of [q]A (sk_in_subgroup).
  *
  * Jacobian formulas for a = -3 (doubling 3M+5S, addition 11M+5S, mixed
- * addition 7M+4S). The window method reduces the scalar mod q first; with
- * k < q its additions can never see equal inputs (argued at the loop), so
- * the cheap formulas are exact there.
+ * addition 7M+4S): the API's point type, table building, and the public
+ * sums.
  *
- * [k]A for a variable A: signed 5-bit windows (1022 doublings, 205
- * additions). [k]A for a fixed A: multi-table signed-digit combs (sk_comb_*)
- * on a twisted Edwards model of E with unified formulas (no special cases),
+ * [k]A for a variable A (sk_mul): signed 5-bit windows on the twisted
+ * Edwards model below, 1020 doublings (3M+4S, 4M+4S before an addition) and
+ * 204 unified additions (7M) over a table of 17 normalized entries.
+ * [k]A for a fixed A: multi-table signed-digit combs (sk_comb_*)
+ * on the same Edwards model with unified formulas (no special cases),
  * for P with 8 tables of 8 teeth: 15 doublings (4M+4S) and 128 mixed
  * additions (7M; 6M for the last of a round), ~940M+60S with the conversion
  * back to Jacobian.
@@ -639,19 +640,11 @@ static unsigned scalar_bit(const mp1024 *k, long i)
     return (unsigned)((k->w[(size_t)i / 64] >> ((size_t)i % 64)) & 1);
 }
 
-/* ---- variable base: signed fixed window ---- */
+/* ---- variable base: signed fixed window (the walk is sk_mul, on the Edwards model below) ---- */
 
 #define WIN       5
 #define WIN_TABLE ((1u << (WIN - 1)) + 1)         /* [0]A .. [16]A */
 #define WIN_COUNT ((MONT_LIMBS * 64 + WIN) / WIN) /* 205 digits cover bits 0..1024 */
-
-/* Constant-time read of table[idx] touching every entry. */
-static void jac_select(sk_jac *r, const sk_jac *table, size_t n, size_t idx)
-{
-    jac_set_inf(r);
-    for (size_t i = 0; i < n; i++)
-        jac_cmov(r, &table[i], ct_is_zero_u64((uint64_t)(i ^ idx)));
-}
 
 static void jac_cneg(sk_jac *r, uint64_t mask)
 {
@@ -678,47 +671,6 @@ static void booth_digit(const mp1024 *k, size_t i, size_t *mag, uint64_t *neg)
     uint64_t pos = v, negv = (1u << WIN) - v; /* |d| for top = 0 / top = 1 */
     *mag = (size_t)((pos & ~m) | (negv & m));
     *neg = m;
-}
-
-void sk_mul(sk_jac *r, const sk_affine *a, const mp1024 *k)
-{
-    sk_jac table[WIN_TABLE], acc, t;
-    mp1024 kr;
-    uint64_t same;
-    size_t mag;
-    uint64_t neg;
-    sk_scalar_reduce(&kr, k);
-    jac_set_inf(&table[0]);
-    sk_to_jac(&table[1], a);
-    sk_jac_dbl(&table[2], &table[1]);
-    for (size_t j = 3; j < WIN_TABLE; j++)
-        jac_add_affine_core(&table[j], &table[j - 1], a, &same); /* [j-1]A != A for j >= 3 */
-    booth_digit(&kr, WIN_COUNT - 1, &mag, &neg);
-    jac_select(&acc, table, WIN_TABLE, mag);
-    jac_cneg(&acc, neg);
-    for (size_t i = WIN_COUNT - 1; i-- > 0;) {
-        for (unsigned j = 0; j < WIN; j++)
-            sk_jac_dbl(&acc, &acc);
-        booth_digit(&kr, i, &mag, &neg);
-        jac_select(&t, table, WIN_TABLE, mag);
-        jac_cneg(&t, neg);
-        /*
-         * acc = [32 S]A where S = sum of the higher digits, |32 S| < q for
-         * i >= 1 and 32 S != +-d unless both are 0: no doubling case. Only
-         * the last digit (i = 0) can meet acc == t (k = q - 2|d0|).
-         */
-        if (i == 0)
-            sk_jac_add(&acc, &acc, &t);
-        else
-            jac_add_core(&acc, &acc, &t, &same);
-    }
-    *r = acc;
-    mcsec_wipe(table, sizeof table);
-    mcsec_wipe(&acc, sizeof acc);
-    mcsec_wipe(&t, sizeof t);
-    mcsec_wipe(&kr, sizeof kr);
-    mcsec_wipe(&mag, sizeof mag);
-    mcsec_wipe(&neg, sizeof neg);
 }
 
 /* ---- fixed base: comb on the twisted Edwards model ---- */
@@ -777,8 +729,10 @@ typedef struct comb_pt {
  * all change sign: the same point): E = 2XY, G = Y^2 - X^2, F' = 2Z^2 - G,
  * H' = X^2 + Y^2; X3 = E F', Y3 = G H', T3 = E H', Z3 = F' G. Its
  * denominators are those of the unified addition of a point to itself.
+ * It reads no T; need_t = 0 leaves T3 unset (3M + 4S) for a result that
+ * only another doubling reads next.
  */
-static void edw_dbl(edw_pt *r, const edw_pt *a)
+static void edw_dbl(edw_pt *r, const edw_pt *a, int need_t)
 {
     mp1024 xx, yy, c, e, f, g, h;
     fsqr(&xx, &a->x);
@@ -793,7 +747,8 @@ static void edw_dbl(edw_pt *r, const edw_pt *a)
     fsub(&f, &c, &g);
     fmul(&r->x, &e, &f);
     fmul(&r->y, &g, &h);
-    fmul(&r->t, &e, &h);
+    if (need_t) /* public: the position in the walk */
+        fmul(&r->t, &e, &h);
     fmul(&r->z, &f, &g);
 }
 
@@ -1198,7 +1153,7 @@ void sk_comb_mul(sk_jac *r, const struct sk_comb *c, const mp1024 *k)
     comb_recode(&half, &even, k);
     for (size_t i = c->spacing; i-- > 0;) {
         if (i + 1 < c->spacing) /* the first round starts from its first entry, no doubling */
-            edw_dbl(&acc, &acc);
+            edw_dbl(&acc, &acc, 1);
         for (unsigned b = 0; b < c->tables; b++) {
             col = comb_column(c, &half, n, i, b);
             neg = ((uint64_t)(col >> (c->teeth - 1)) & 1) - 1; /* top digit -1 */
@@ -1251,6 +1206,69 @@ void sk_comb_free(struct sk_comb *c)
 }
 
 /*
+ * [k]A on the Edwards model: the signed window of width 5 (Booth digits in
+ * [-16, 16], booth_digit) over the 17 entries [0]A .. [16]A, stored as comb
+ * entries (y - x, y + x, 2xy) and read with the comb's scan. The table is
+ * built in Jacobian coordinates (one doubling, 14 mixed additions), mapped
+ * with jac_to_edw_proj and normalized with one inversion (batch_to_entries);
+ * entry 0 is the identity (1, 1, 0) (jac_to_edw_proj takes jac_set_inf's
+ * (1, 1, 0) to (0 : 1 : 1)). The walk: 204 rounds of five doublings
+ * (T only for the fifth, which an addition reads) and one 7M addition, then
+ * edw_to_jac. Exact for the reason given at sk_comb: A, the entries and the
+ * accumulator lie in the order-q subgroup, so no digit, zero, equal or
+ * opposite point is a special case. A at infinity is replaced by P for the
+ * table (the map needs a finite point) and the result by infinity, masked.
+ */
+void sk_mul(sk_jac *r, const sk_affine *a, const mp1024 *k)
+{
+    sk_jac proj[WIN_TABLE], inf;
+    mp1024 scratch[WIN_TABLE], kr;
+    _Alignas(COMB_ALIGN) comb_pt table[WIN_TABLE];
+    comb_pt t;
+    edw_pt acc;
+    sk_affine base = *a;
+    uint64_t same;
+    size_t mag;
+    uint64_t neg;
+    mp_cmov(&base.x, &sk_generator.x, a->inf);
+    mp_cmov(&base.y, &sk_generator.y, a->inf);
+    base.inf = 0;
+    sk_scalar_reduce(&kr, k);
+    jac_set_inf(&proj[0]);
+    sk_to_jac(&proj[1], &base);
+    sk_jac_dbl(&proj[2], &proj[1]);
+    for (size_t j = 3; j < WIN_TABLE; j++) /* [j-1]A != +-A and finite for j >= 3 */
+        jac_add_affine_core(&proj[j], &proj[j - 1], &base, &same);
+    for (size_t j = 0; j < WIN_TABLE; j++)
+        jac_to_edw_proj(&proj[j]);
+    batch_to_entries(table, proj, WIN_TABLE, scratch);
+    booth_digit(&kr, WIN_COUNT - 1, &mag, &neg);
+    sk_select_triple(&t, table, WIN_TABLE, mag);
+    entry_cneg(&t, neg);
+    edw_from_entry(&acc, &t);
+    for (size_t i = WIN_COUNT - 1; i-- > 0;) {
+        for (unsigned j = 0; j < WIN; j++)
+            edw_dbl(&acc, &acc, j + 1 == WIN); /* T only before the addition */
+        booth_digit(&kr, i, &mag, &neg);
+        sk_select_triple(&t, table, WIN_TABLE, mag);
+        entry_cneg(&t, neg);
+        edw_add_entry(&acc, &acc, &t, 0); /* next: a doubling or the conversion */
+    }
+    edw_to_jac(r, &acc);
+    jac_set_inf(&inf);
+    jac_cmov(r, &inf, a->inf);
+    mcsec_wipe(proj, sizeof proj);
+    mcsec_wipe(scratch, sizeof scratch);
+    mcsec_wipe(table, sizeof table);
+    mcsec_wipe(&base, sizeof base);
+    mcsec_wipe(&acc, sizeof acc);
+    mcsec_wipe(&t, sizeof t);
+    mcsec_wipe(&kr, sizeof kr);
+    mcsec_wipe(&mag, sizeof mag);
+    mcsec_wipe(&neg, sizeof neg);
+}
+
+/*
  * The generator's comb: 8 signed tables of 8 teeth (128 entries each, 384
  * KiB), 16 rounds: 15 doublings and 127 additions after a first entry. sk_comb_mul, 300 random
  * scalars, best of three, 2-core machine with one core busy elsewhere:
@@ -1277,7 +1295,7 @@ void sk_mul_gen(sk_jac *r, const mp1024 *k)
 {
     pthread_once(&gen_comb_once, gen_comb_init);
     if (gen_comb == NULL) {
-        sk_mul(r, &sk_generator, k); /* out of memory at first use: the window method */
+        sk_mul(r, &sk_generator, k); /* out of memory at first use: the signed window */
         return;
     }
     sk_comb_mul(r, gen_comb, k);
@@ -1313,7 +1331,7 @@ static void comb_mul_public(sk_jac *r, const struct sk_comb *c, const mp1024 *k)
     mp_half(&half, &kr);
     for (size_t i = c->spacing; i-- > 0;) {
         if (i + 1 < c->spacing)
-            edw_dbl(&acc, &acc);
+            edw_dbl(&acc, &acc, 1);
         for (unsigned b = 0; b < used; b++) {
             size_t col = comb_column(c, &half, n, i, b);
             int top = (int)(col >> (c->teeth - 1));

@@ -41,7 +41,11 @@ void sk_jac_dbl(sk_jac *r, const sk_jac *a);
 void sk_jac_add(sk_jac *r, const sk_jac *a, const sk_jac *b);
 void sk_jac_add_affine(sk_jac *r, const sk_jac *a, const sk_affine *b);
 
-/* [k]A for a secret scalar k < 2^1024 (little-endian limbs): fixed window, CT table lookup. */
+/*
+ * [k]A for a secret scalar k < 2^1024 (little-endian limbs) and A in the
+ * order-q subgroup or at infinity: signed fixed window on the Edwards model,
+ * CT table lookup.
+ */
 void sk_mul(sk_jac *r, const sk_affine *a, const mp1024 *k);
 /* [k]P with the fixed-base table of the generator. */
 void sk_mul_gen(sk_jac *r, const mp1024 *k);

@@ -7,13 +7,17 @@
  *     s^2 (-3) = 1 with -2/s a square, lambda^2 = -2/s, lambda/s, and P
  *     mapped onto the Edwards curve and back;
  *   - the signed comb: sk_comb_mul for several (tables, teeth), those in use
- *     included (8 x 8 for P and Z, 2 x 8 for I), and sk_mul_gen /
- *     sk_mul_gen_public (the generator's comb, secret and public walks),
- *     against sk_mul (the window method, Jacobian) for edge scalars (0 to 3,
+ *     included (8 x 8 for P and Z, 2 x 8 for I), sk_mul_gen /
+ *     sk_mul_gen_public (the generator's comb, secret and public walks) and
+ *     sk_mul (the signed window, also on the Edwards model), against a
+ *     double-and-add written here over sk_jac_dbl / sk_jac_add (Jacobian,
+ *     independent of the Edwards code) for edge scalars (0 to 3,
  *     q - 3 to q + 2, 2q - 1 to 2q + 1, powers of two and their neighbours
  *     around the tables' and the public walk's boundaries, all ones), so
  *     even and odd k mod q, and seeded random ones, on P and on a random
  *     point of the subgroup;
+ *   - sk_mul on more random subgroup points, and on A at infinity (any
+ *     coordinates: infinity out);
  *   - infinity comes out as jac_set_inf writes it (x = y = 1, z = 0).
  * Replay with MCSEC_TEST_SEED.
  */
@@ -142,7 +146,7 @@ static void test_constants(void)
     vec_close(vf);
 }
 
-/* ---- the combs against the window method ---- */
+/* ---- the combs and the window method against a double-and-add ---- */
 
 static const unsigned configs[][2] = {{1, 1}, {3, 4}, {2, 7}, {10, 7}, {1, 10},
                                       {8, 6}, {8, 8}, {2, 8}, {13, 8}};
@@ -241,7 +245,26 @@ static int is_inf_form(const sk_jac *j)
            mp_eq(&j->y, &FP->one) == UINT64_MAX;
 }
 
-/* got must be the point want (sk_mul's): same class, and infinity in jac_set_inf's form. */
+/*
+ * The reference: [k]A by plain double-and-add over all 1024 bits of k (no
+ * reduction mod q), with the Jacobian formulas only. Variable time (a test).
+ */
+static void ref_mul(sk_jac *r, const sk_affine *a, const mp1024 *k)
+{
+    sk_jac base, acc;
+    sk_to_jac(&base, a);
+    memset(&acc, 0, sizeof acc);
+    acc.x = FP->one;
+    acc.y = FP->one; /* z = 0: infinity in jac_set_inf's form */
+    for (size_t i = MONT_LIMBS * 64; i-- > 0;) {
+        sk_jac_dbl(&acc, &acc);
+        if ((k->w[i / 64] >> (i % 64)) & 1)
+            sk_jac_add(&acc, &acc, &base);
+    }
+    *r = acc;
+}
+
+/* got must be the point want (the reference's): same class, and infinity in jac_set_inf's form. */
 static void check_same(const sk_jac *got, const sk_jac *want, const char *what, unsigned n)
 {
     int ok = sk_jac_eq(got, want) == UINT64_MAX;
@@ -264,7 +287,7 @@ static void test_combs(void)
     sk_jac want, got;
     pts[0] = sk_generator;
     test_rand_bytes((uint8_t *)k.w, sizeof k.w);
-    sk_mul(&want, &sk_generator, &k);
+    ref_mul(&want, &sk_generator, &k);
     sk_to_affine(&pts[1], &want);
     CHECK(pts[1].inf == 0);
     for (size_t a = 0; a < 2; a++)
@@ -278,9 +301,12 @@ static void test_combs(void)
     for (unsigned n = 0; n < total; n++) {
         pick_scalar(&k, n);
         for (size_t a = 0; a < 2; a++) {
-            sk_mul(&want, &pts[a], &k);
+            ref_mul(&want, &pts[a], &k);
             if (n == 0 || n == 7 || n == 11) /* 0, q and 2q */
                 CHECK(mp_is_zero(&want.z) == UINT64_MAX);
+            memset(&got, 0x3c, sizeof got);
+            sk_mul(&got, &pts[a], &k);
+            check_same(&got, &want, a ? "sk_mul Q" : "sk_mul P", n);
             for (size_t c = 0; c < N_CONFIGS; c++) {
                 char what[64];
                 if (combs[a][c] == NULL)
@@ -305,10 +331,49 @@ static void test_combs(void)
             sk_comb_free(combs[a][c]);
 }
 
+/* sk_mul alone: more random subgroup points, and A at infinity. */
+static void test_window(void)
+{
+    sk_affine a;
+    sk_jac want, got;
+    mp1024 k;
+    unsigned points = test_iterations(4);
+    for (unsigned j = 0; j < points; j++) {
+        test_rand_bytes((uint8_t *)k.w, sizeof k.w);
+        sk_mul_gen(&want, &k);
+        sk_to_affine(&a, &want);
+        CHECK(a.inf == 0);
+        for (unsigned n = 0; n < N_EDGE + 4; n += (n < N_EDGE ? 3 : 1)) {
+            pick_scalar(&k, n);
+            ref_mul(&want, &a, &k);
+            memset(&got, 0x77, sizeof got);
+            sk_mul(&got, &a, &k);
+            check_same(&got, &want, "sk_mul random point", n);
+        }
+    }
+    /* infinity in: infinity out, whatever the coordinates say and for every scalar */
+    for (unsigned c = 0; c < 3; c++) {
+        if (c == 0)
+            memset(&a, 0, sizeof a);
+        else if (c == 1)
+            a = sk_generator;
+        else
+            test_rand_bytes((uint8_t *)&a, sizeof a);
+        a.inf = UINT64_MAX;
+        for (unsigned n = 0; n < 16; n++) {
+            pick_scalar(&k, n < 14 ? n : N_EDGE + n);
+            memset(&got, 0x5a, sizeof got);
+            sk_mul(&got, &a, &k);
+            CHECK(is_inf_form(&got));
+        }
+    }
+}
+
 int main(void)
 {
     test_seed();
     test_constants();
     test_combs();
+    test_window();
     return check_done();
 }
