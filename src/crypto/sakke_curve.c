@@ -20,7 +20,8 @@
  *
  * [k]A for a variable A (sk_mul): signed 5-bit windows on the twisted
  * Edwards model below, 1020 doublings (3M+4S, 4M+4S before an addition) and
- * 204 unified additions (7M) over a table of 17 normalized entries.
+ * 204 unified additions (6M: the T they would produce is never read) over a
+ * table of 17 normalized entries.
  * [k]A for a fixed A: multi-table signed-digit combs (sk_comb_*)
  * on the same Edwards model with unified formulas (no special cases),
  * for P with 8 tables of 8 teeth: 15 doublings (4M+4S) and 128 mixed
@@ -1213,7 +1214,8 @@ void sk_comb_free(struct sk_comb *c)
  * with jac_to_edw_proj and normalized with one inversion (batch_to_entries);
  * entry 0 is the identity (1, 1, 0) (jac_to_edw_proj takes jac_set_inf's
  * (1, 1, 0) to (0 : 1 : 1)). The walk: 204 rounds of five doublings
- * (T only for the fifth, which an addition reads) and one 7M addition, then
+ * (T only for the fifth, which an addition reads) and one addition (6M, no
+ * T: a doubling or the conversion reads the result), then
  * edw_to_jac. Exact for the reason given at sk_comb: A, the entries and the
  * accumulator lie in the order-q subgroup, so no digit, zero, equal or
  * opposite point is a special case. A at infinity is replaced by P for the

@@ -49,7 +49,10 @@ void sk_jac_add_affine(sk_jac *r, const sk_jac *a, const sk_affine *b);
 void sk_mul(sk_jac *r, const sk_affine *a, const mp1024 *k);
 /* [k]P with the fixed-base table of the generator. */
 void sk_mul_gen(sk_jac *r, const mp1024 *k);
-/* [a]P + [b]Q for public scalars and points; variable time. */
+/*
+ * [a]P + [b]Q for public scalars and a public Q in the order-q subgroup (as
+ * for sk_mul); variable time.
+ */
 void sk_mul2_gen_var(sk_jac *r, const mp1024 *a, const sk_affine *q, const mp1024 *b);
 /* All-ones mask when a and b are the same point. */
 uint64_t sk_jac_eq(const sk_jac *a, const sk_jac *b);
