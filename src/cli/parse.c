@@ -215,8 +215,8 @@ const char *cli_trim(const char *s, size_t *len)
 
 /*
  * True when name[0..len) can be echoed in an error: the shape of an option
- * name (at most CLI_ECHO_MAX lowercase letters and hyphens, as all of ours
- * are). Anything else, a hex string or a value typed where a name belongs,
+ * name (at most CLI_ECHO_MAX letters and hyphens, like ours: --period-no,
+ * --Z). Anything else, a hex string or a value typed where a name belongs,
  * may be a secret and is not repeated.
  */
 static bool echo_safe(const char *name, size_t len)
@@ -224,7 +224,8 @@ static bool echo_safe(const char *name, size_t len)
     if (len == 0 || len > CLI_ECHO_MAX)
         return false;
     for (size_t i = 0; i < len; i++)
-        if (!((name[i] >= 'a' && name[i] <= 'z') || name[i] == '-'))
+        if (!((name[i] >= 'a' && name[i] <= 'z') || (name[i] >= 'A' && name[i] <= 'Z') ||
+              name[i] == '-'))
             return false;
     return true;
 }

@@ -90,7 +90,7 @@ enum cli_args_result {
  * On CLI_ARGS_ERROR and CLI_ARGS_UNKNOWN msg (capacity msg_cap, always NUL-terminated) holds a
  * one-line reason that names the option but never contains a value: an
  * unknown option's name is echoed only when it looks like one (at most
- * CLI_ECHO_MAX lowercase letters and hyphens), otherwise only its position,
+ * CLI_ECHO_MAX letters and hyphens), otherwise only its position,
  * as for a stray positional argument (either could be a key).
  */
 enum cli_args_result cli_parse_args(const char **values, const struct cli_opt *opts, size_t n,
